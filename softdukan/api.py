@@ -1,0 +1,12 @@
+"""The public JSON API, mounted at /v1."""
+
+from fastapi import APIRouter
+
+from softdukan.audit.api import router as audit_router
+from softdukan.auth.api import router as auth_router
+from softdukan.organization.api import router as organization_router
+from softdukan.team.api import router as team_router
+
+router = APIRouter(prefix="/v1")
+for domain_router in (auth_router, organization_router, team_router, audit_router):
+    router.include_router(domain_router)

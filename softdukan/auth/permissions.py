@@ -1,0 +1,36 @@
+"""Every permission is `resource:action`; roles and API key scopes are sets of these names."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# name → what it allows, shown on the role and API key forms. Later domains add theirs here.
+PERMISSIONS: Final[dict[str, str]] = {
+    "organization:read": "See the organization's profile",
+    "organization:write": "Edit the organization's profile",
+    "members:read": "See members and invitations",
+    "members:write": "Invite, remove members and change their roles",
+    "teams:read": "See teams",
+    "teams:write": "Create, edit and delete teams and their members",
+    "roles:read": "See roles",
+    "roles:write": "Create, edit and delete custom roles",
+    "api_keys:read": "See API keys",
+    "api_keys:write": "Create and revoke API keys",
+    "audit:read": "Read the audit log",
+}
+
+ALL: Final[frozenset[str]] = frozenset(PERMISSIONS)
+
+OWNER, ADMIN, MANAGER, AGENT = "owner", "admin", "manager", "agent"
+
+BUILTIN_ROLES: Final[dict[str, frozenset[str]]] = {
+    OWNER: ALL,
+    ADMIN: ALL,
+    MANAGER: frozenset({"organization:read", "members:read", "teams:read", "teams:write", "roles:read",
+                        "audit:read"}),
+    AGENT: frozenset({"organization:read", "members:read", "teams:read"}),
+}
+
+
+def unknown(names: list[str] | set[str] | frozenset[str]) -> list[str]:
+    return sorted(set(names) - ALL)

@@ -1,0 +1,80 @@
+"""The `softdukan` command: serve | worker | scheduler | migrate | demo | create-staff."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import typer
+
+from softdukan.config import get_settings
+
+app = typer.Typer(help="SoftDukan: WhatsApp marketing platform.", no_args_is_help=True, add_completion=False)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (Alembic) to DATABASE_URL."""
+    from softdukan.kit.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    typer.echo("database migrated")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve web, API and (embedded shape) the job runner, scheduler and live-event hub."""
+    import uvicorn
+
+    uvicorn.run("softdukan.main:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, log_level=get_settings().log_level.lower())
+
+
+@app.command()
+def demo(json_output: bool = typer.Option(False, "--json", help="print the credentials as JSON")) -> None:
+    """Create the demo organization once (idempotent) and print its credentials."""
+    from softdukan.demo import ensure_demo
+
+    credentials = asyncio.run(ensure_demo(get_settings()))
+    if json_output:
+        typer.echo(json.dumps(credentials, indent=2))
+        return
+    typer.echo("\n  SoftDukan demo organization\n  ---------------------------")
+    for key, value in credentials.items():
+        typer.echo(f"  {key:16} {value}")
+    typer.echo("")
+
+
+@app.command("create-staff")
+def create_staff(email: str = typer.Option(..., prompt=True), name: str = typer.Option("Staff", prompt=False),
+                 password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)) -> None:
+    """Create a platform staff account for the backoffice (/backoffice)."""
+    from softdukan.backoffice.service import create_staff_user
+
+    try:
+        asyncio.run(create_staff_user(get_settings(), email=email, name=name, password=password))
+    except Exception as exc:  # a domain error: say it plainly, exit non-zero
+        message = getattr(exc, "message", str(exc))
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"staff user {email} created; sign in at /backoffice/sign-in")
+
+
+@app.command()
+def worker(processes: int = 1, threads: int = 4) -> None:
+    """Scale-out shape: run Dramatiq workers for jobs relayed through Redis (needs REDIS_URL)."""
+    from softdukan.platform.jobs.worker import run_worker
+
+    raise typer.Exit(run_worker(processes=processes, threads=threads))
+
+
+@app.command()
+def scheduler() -> None:
+    """Scale-out shape: run the periodic-task scheduler alone (one per deployment is enough; more are safe)."""
+    from softdukan.platform.jobs.scheduler import run_standalone
+
+    asyncio.run(run_standalone(get_settings()))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,52 @@
+"""Settings: the only place that reads the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", env_file=None, extra="ignore")
+
+    database_url: str = Field(default=f"sqlite+aiosqlite:///{ROOT / 'var' / 'softdukan.db'}")
+    redis_url: str | None = None
+    softdukan_secret_key: str = "dev-insecure-secret-change-me-0123456789abcdef"
+    base_url: str = "http://127.0.0.1:8000"
+    graph_api_url: str = "http://127.0.0.1:8000/sandbox/graph"
+    graph_api_version: str = "v23.0"
+    sandbox: bool = True
+
+    # e-mail: SMTP when configured, else the dashboard mailbox (embedded shape)
+    smtp_url: str | None = None  # smtp://user:pass@host:port  (smtps:// for implicit TLS)
+    mail_from: str = "SoftDukan <no-reply@softdukan.local>"
+    mailbox_enabled: bool | None = None  # default: on when SMTP is not configured
+
+    # runtime
+    run_jobs_in_process: bool = True  # embedded runner; `serve` with REDIS_URL relays instead
+    job_poll_interval: float = 0.5
+    job_lease_seconds: int = 60
+    scheduler_in_process: bool = True
+    session_days: int = 14
+    cookie_secure: bool = False
+    signin_attempts: int = 5  # failed sign-ins per window before 429
+    signin_window_seconds: int = 900
+    log_level: str = "INFO"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def mailbox_on(self) -> bool:
+        return self.smtp_url is None if self.mailbox_enabled is None else self.mailbox_enabled
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,134 @@
+"""create_app(): routers, error handlers and the lifespan of the background parts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from softdukan import api
+from softdukan.config import Settings, get_settings
+from softdukan.platform.background import Background
+from softdukan.platform.errors import DomainError
+from softdukan.platform.runtime import Runtime, build_runtime
+
+log = structlog.get_logger(__name__)
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+              429: "rate_limited"}
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/v1", "/healthz", "/sandbox", "/webhooks")) or "application/json" in request.headers.get(
+        "accept", "")
+
+
+def _json_error(status: int, code: str, message: str, details: Any = None,
+                headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "details": details}}, status_code=status,
+                        headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    from softdukan.dashboard.render import render_error
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if _wants_json(request):
+            return _json_error(exc.status, exc.code, exc.message, exc.details, exc.headers)
+        return render_error(request, exc.status, exc.message, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        details = [{"loc": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+                   for e in exc.errors()]
+        if _wants_json(request):
+            return _json_error(422, "validation_error", "The request body or parameters are not valid.", details)
+        return render_error(request, 422, "Some of what you sent is not valid: "
+                            + "; ".join(f"{'.'.join(map(str, d['loc'][1:]))}: {d['message']}" for d in details))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
+        if exc.status_code == 404:
+            message = "Not found."
+        if _wants_json(request):
+            return _json_error(exc.status_code, code, message, None, getattr(exc, "headers", None))
+        return render_error(request, exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled_error", path=request.url.path)
+        if _wants_json(request):
+            return _json_error(500, "internal_error", "Something went wrong on our side. It has been logged.")
+        return render_error(request, 500, "Something went wrong on our side. It has been logged.")
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
+               background: bool = True) -> FastAPI:
+    """`background=False` leaves jobs, scheduler and relay to the caller (tests drain jobs by hand)."""
+    settings = settings or get_settings()
+    runtime = runtime or build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        bg = Background(runtime) if background else None
+        if bg:
+            await bg.start()
+        app.state.background = bg
+        try:
+            yield
+        finally:
+            if bg:
+                await bg.stop()
+            await runtime.close()
+
+    app = FastAPI(title="SoftDukan API", version="1.0", lifespan=lifespan, docs_url="/v1/docs",
+                  redoc_url=None, openapi_url="/openapi.json",
+                  description="WhatsApp marketing platform. Authenticate with `Authorization: Bearer <API key>`.")
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.background = None
+    _install_error_handlers(app)
+    app.include_router(api.router)
+
+    from softdukan import web  # the dashboard, backoffice and live events
+
+    web.mount(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        db_ok = True
+        try:
+            async with runtime.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:  # reported, not raised: health must answer
+            db_ok = False
+        bg = app.state.background
+        state = {"status": "ok" if db_ok else "degraded",
+                 "database": {"ok": db_ok, "dialect": runtime.engine.dialect.name},
+                 "jobs": bg.state() if bg else {"mode": "external"}}
+        return JSONResponse(state, status_code=200 if db_ok else 503)
+
+    # Only /v1 is public API; keep the schema to it.
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            routes = [r for r in app.routes if getattr(r, "path", "").startswith("/v1")]
+            app.openapi_schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                             routes=routes)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,14 @@
+"""Imports every model so metadata (Alembic, tests) sees all tables."""
+
+from softdukan.audit.models import AuditEvent
+from softdukan.auth.models import ApiKey, PasswordReset, Role, User, UserSession
+from softdukan.backoffice.models import StaffSession, StaffUser
+from softdukan.kit.db import Base
+from softdukan.notification.models import OutboundEmail
+from softdukan.organization.models import Invitation, Membership, Organization
+from softdukan.platform.jobs.models import Job
+from softdukan.team.models import Team, TeamMember
+
+__all__ = ["ApiKey", "AuditEvent", "Base", "Invitation", "Job", "Membership", "Organization",
+           "OutboundEmail", "PasswordReset", "Role", "StaffSession", "StaffUser", "Team", "TeamMember",
+           "User", "UserSession"]

@@ -1,0 +1,61 @@
+"""Fixtures: a migrated database per xdist worker (SQLite, or PostgreSQL when DATABASE_URL says so),
+a runtime and app per test, and an HTTP client that talks to the app in-process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+import softdukan.tasks  # noqa: F401  registers every task
+from softdukan.config import Settings
+from softdukan.main import create_app
+from softdukan.platform.jobs.execute import drain
+from softdukan.platform.runtime import Runtime, build_runtime
+from tests.support.databases import fresh_database, wipe
+
+TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    return fresh_database(tmp_path_factory.mktemp("db"), f"w{worker_id}")
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, redis_url=None, softdukan_secret_key=TEST_SECRET,
+                    base_url="http://testserver", run_jobs_in_process=False, scheduler_in_process=False,
+                    smtp_url=None, job_poll_interval=0.05)
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    runtime = build_runtime(settings)
+    await wipe(runtime.engine)
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture
+def app(settings: Settings, runtime: Runtime):  # type: ignore[no-untyped-def]
+    return create_app(settings, runtime=runtime, background=False)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def drain_jobs(runtime: Runtime):  # type: ignore[no-untyped-def]
+    async def run() -> int:
+        return await drain(runtime)
+
+    return run
+
+
