@@ -13,7 +13,7 @@ from softdukan.organization.service import organization_service
 from softdukan.platform.runtime import build_runtime
 from softdukan.platform.uow import unit_of_work
 
-DEMO_EMAIL = "owner@demo.softdukan.local"
+DEMO_EMAIL = "owner@demo-dukan.example.com"
 DEMO_PASSWORD = "demo-Dukan-2026"
 DEMO_BUSINESS = "Chai Point Demo Store"
 CREDENTIALS_FILE = ROOT / "var" / "demo-credentials.json"

@@ -125,9 +125,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         if app.openapi_schema is None:
             from fastapi.openapi.utils import get_openapi
 
-            routes = [r for r in app.routes if getattr(r, "path", "").startswith("/v1")]
-            app.openapi_schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                                             routes=routes)
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            schema["paths"] = {path: item for path, item in schema["paths"].items() if path.startswith("/v1")}
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key from Settings → API keys"}}
+            schema["security"] = [{"apiKey": []}]
+            app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -59,3 +59,29 @@ def drain_jobs(runtime: Runtime):  # type: ignore[no-untyped-def]
     return run
 
 
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real redis-server for this test session (one per xdist worker)."""
+    from tests.support.services import redis_server
+
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+def live_server(settings: Settings):  # type: ignore[no-untyped-def]
+    """The whole product (web, API, embedded runner, hub) on a real port; `live_server.url`.
+
+    It builds its own runtime inside the server's event loop; tests reach the same database through
+    the `runtime` fixture (request it first so the tables are wiped before the server starts).
+    """
+    from tests.support.services import LiveServer
+
+    live_settings = settings.model_copy(update={"run_jobs_in_process": True})
+    server = LiveServer(lambda: create_app(live_settings))
+    server.settings = live_settings  # type: ignore[attr-defined]
+    server.start()
+    yield server
+    server.stop()

@@ -54,7 +54,7 @@ def csrf_from(html: str) -> str:
 
 
 async def browser_sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
-    page = await client.get("/sign-in")
+    page = await client.get("/sign-in", follow_redirects=True)  # signed in already: the token is on any page
     response = await client.post("/sign-in", data={"email": email, "password": password, "next": "/",
                                                    "csrf_token": csrf_from(page.text)})
     assert response.status_code == 303, response.text

@@ -1,0 +1,170 @@
+"""Walks EVERY route of /v1 and of the dashboard as organization B, aimed at organization A's ids.
+
+Each route with an id in its path, query or body must answer 404 (or 403), never A's data, and A's
+rows must be unchanged afterwards. New routes are picked up automatically; a route whose id
+parameter this test doesn't know fails the test until the parameter is added to `victim_ids`.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from softdukan.audit.models import AuditEvent
+from softdukan.auth.models import ApiKey, Role
+from softdukan.kit.routes import RouteInfo, api_routes
+from softdukan.main import create_app
+from softdukan.organization.models import Invitation, Membership
+from softdukan.organization.service import organization_service
+from softdukan.platform.uow import unit_of_work
+from softdukan.team.models import Team, TeamMember
+from softdukan.team.service import team_service
+from tests.support.factories import PASSWORD, browser_sign_in, csrf_from, make_org
+
+# Pages that are not tenant pages: staff-only (their own auth) and the public sign-in/sign-up flows.
+NOT_TENANT = re.compile(r"^/(backoffice|static|sign-|forgot-password|reset-password|invitations/accept|sandbox)")
+SECRET_NAMES = ("Alpha Secret Team", "alpha-secret-role")
+
+
+async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[no-untyped-def]
+    a = await make_org(runtime, "Alpha Victim Ltd")
+    async with unit_of_work(runtime) as uow:
+        from softdukan.auth.roles import role_service
+        from softdukan.auth.service import auth_service
+
+        role = await role_service.create(uow, a.subject, name=SECRET_NAMES[1], description=None,
+                                         permissions=["teams:read"])
+        team = await team_service.create(uow, a.subject, name=SECRET_NAMES[0], description=None)
+        agent_role = next(r for r in await role_service.list(uow, a.subject) if r.name == "agent")
+        invitation = await organization_service.invite(uow, a.subject, email="victim-invitee@example.com",
+                                                       role_id=agent_role.id)
+        member_user = await auth_service.create_user(uow, email="victim-member@example.com", name="Victim Member",
+                                                     password=PASSWORD, mobile=None)
+        membership = Membership(organization_id=a.org.id, user_id=member_user.id, role_id=agent_role.id,
+                                created_at=uow.clock.now())
+        uow.session.add(membership)
+        await uow.flush()
+        await team_service.add_member(uow, a.subject, team.id, membership.id)
+        key = (await uow.session.execute(select(ApiKey).where(ApiKey.organization_id == a.org.id))).scalar_one()
+    ids = {"member_id": membership.id, "membership_id": membership.id, "team_id": team.id, "role_id": role.id,
+           "key_id": key.id, "invitation_id": invitation.id, "organization_id": a.org.id}
+    return a, ids
+
+
+async def snapshot(runtime, org_id: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    async with runtime.sessionmaker() as session:
+        async def rows(model: Any, *columns: Any) -> list[tuple[Any, ...]]:
+            result = await session.execute(select(*columns).where(model.organization_id == org_id).order_by(model.id))
+            return [tuple(r) for r in result.all()]
+
+        return {
+            "memberships": await rows(Membership, Membership.id, Membership.role_id, Membership.is_owner),
+            "roles": await rows(Role, Role.id, Role.name, Role.permissions),
+            "teams": await rows(Team, Team.id, Team.name, Team.description),
+            "team_members": await rows(TeamMember, TeamMember.id, TeamMember.membership_id),
+            "keys": await rows(ApiKey, ApiKey.id, ApiKey.revoked_at, ApiKey.scopes),
+            "invitations": await rows(Invitation, Invitation.id, Invitation.revoked_at, Invitation.accepted_at),
+            "audit": (await session.execute(select(func.count()).select_from(AuditEvent)
+                                            .where(AuditEvent.organization_id == org_id))).scalar_one(),
+        }
+
+
+def sample_value(name: str, annotation: Any, ids: dict[str, int]) -> Any:
+    if name in ids:
+        return ids[name]
+    origin = typing.get_origin(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin in (list, set, tuple):
+        return ["teams:read"]
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        return sample_value(name, args[0], ids) if args else None
+    if annotation is int:
+        return 1
+    if annotation is bool:
+        return False
+    if "email" in name:
+        return "someone-new@example.com"
+    if name == "timezone":
+        return "Asia/Kolkata"
+    return "Isolation Probe"
+
+
+def body_for(route: APIRoute, ids: dict[str, int]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A well-formed JSON body or form for the route, with every id field pointing at the victim."""
+    json_body: dict[str, Any] | None = None
+    form: dict[str, Any] | None = None
+    for param in route.dependant.body_params:
+        annotation = param.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            json_body = {n: sample_value(n, f.annotation, ids) for n, f in annotation.model_fields.items()}
+        else:
+            form = form or {}
+            form[param.alias] = sample_value(param.alias, annotation, ids)
+    return json_body, form
+
+
+def routes_with_ids(app: Any, ids: dict[str, int]) -> list[tuple[RouteInfo, str]]:
+    found = []
+    for info in api_routes(app):
+        route = info.route
+        if NOT_TENANT.match(info.path):
+            continue
+        path_params = re.findall(r"{(\w+)(?::\w+)?}", info.path)
+        unknown = [p for p in path_params if p not in ids]
+        assert not unknown, f"{info.path}: add {unknown} to victim_ids so isolation is tested"
+        body_names = {p.alias for p in route.dependant.body_params}
+        for p in route.dependant.body_params:
+            annotation = p.field_info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                body_names |= set(annotation.model_fields)
+        query_names = {p.alias for p in route.dependant.query_params}
+        if not path_params and not ((body_names | query_names) & set(ids)):
+            continue  # acts only on the caller's own organization
+        for method in sorted(info.methods - {"HEAD", "OPTIONS"}):
+            found.append((info, method))
+    return found
+
+
+@pytest.fixture
+def isolation_app(settings, runtime):  # type: ignore[no-untyped-def]
+    # the development mailbox is a global page that exists only without SMTP; production has SMTP
+    return create_app(settings.model_copy(update={"mailbox_enabled": False}), runtime=runtime, background=False)
+
+
+async def test_every_route_denies_another_organizations_ids(isolation_app, runtime) -> None:
+    import httpx
+
+    a, ids = await build_victim(runtime)
+    b = await make_org(runtime, "Bravo Attacker Co")
+    before = await snapshot(runtime, a.org.id)
+
+    transport = httpx.ASGITransport(app=isolation_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as web:
+        await browser_sign_in(web, b.owner.email)
+        token = csrf_from((await web.get("/")).text)
+        walked = routes_with_ids(isolation_app, ids)
+        assert any(r.path.startswith("/v1") for r, _ in walked)
+        assert any(not r.path.startswith("/v1") for r, _ in walked)
+        failures = []
+        for info, method in walked:
+            route = info.route
+            url = re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(ids[m.group(1)]), info.path)
+            query = {p.alias: ids[p.alias] for p in route.dependant.query_params if p.alias in ids}
+            json_body, form = body_for(route, ids)
+            if info.path.startswith("/v1"):
+                response = await web.request(method, url, params=query, json=json_body, headers=b.auth)
+            else:
+                data = {**(form or {}), "csrf_token": token} if method != "GET" else None
+                response = await web.request(method, url, params=query, data=data)
+            leaked = [name for name in SECRET_NAMES if name in response.text]
+            if response.status_code not in (403, 404) or leaked:
+                failures.append(f"{method} {info.path} -> {response.status_code} {leaked} {response.text[:200]}")
+        assert not failures, "\n".join(failures)
+
+    assert await snapshot(runtime, a.org.id) == before, "organization A's rows changed"

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import json
+import subprocess
+
+from tests.support.factories import make_org
+
+
+async def test_healthz_reports_database_and_jobs(client) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"]["ok"] is True and "jobs" in body
+
+
+async def test_openapi_describes_v1_only(client) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    assert "/v1/me" in schema["paths"] and "/v1/teams/{team_id}" in schema["paths"]
+    assert all(path.startswith("/v1") for path in schema["paths"])
+    assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+
+
+async def test_malformed_json_and_unknown_routes_get_json_errors(client, runtime) -> None:
+    a = await make_org(runtime)
+    response = await client.post("/v1/teams", content=b"{not json", headers={**a.auth,
+                                                                            "content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "validation_error"
+    response = await client.get("/v1/nothing-here", headers=a.auth)
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    response = await client.put("/v1/teams/not-a-number", json={"name": "x"}, headers=a.auth)
+    assert response.status_code == 422
+    response = await client.patch("/v1/me", headers=a.auth)
+    assert response.status_code == 405 and response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_demo_json_prints_credentials(tmp_path, database_url) -> None:
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", "BASE_URL": "http://127.0.0.1:8000"}
+    first = subprocess.run([".venv/bin/softdukan", "demo", "--json"], capture_output=True, text=True, env=env,
+                           check=True)
+    second = subprocess.run([".venv/bin/softdukan", "demo", "--json"], capture_output=True, text=True, env=env,
+                            check=True)
+    a, b = json.loads(first.stdout), json.loads(second.stdout)
+    assert {"base_url", "owner_email", "owner_password", "api_key"} <= set(a)
+    assert a == b  # seeded once; the same credentials every time
