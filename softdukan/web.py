@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from softdukan.dashboard.context import CsrfCookieMiddleware, csrf_protect
 from softdukan.dashboard.render import PACKAGE
 
+
 def _routers() -> list[APIRouter]:
     from softdukan.auth.views import router as auth_views
     from softdukan.dashboard.views import router as home_views

@@ -3,7 +3,6 @@ a runtime and app per test, and an HTTP client that talks to the app in-process.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 
 import httpx

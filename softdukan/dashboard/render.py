@@ -13,8 +13,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 PACKAGE = Path(__file__).resolve().parent.parent
-_dirs = [PACKAGE / "dashboard" / "templates"] + sorted(
-    p for p in PACKAGE.glob("*/templates") if p.parent.name != "dashboard")
+_dirs = [PACKAGE / "dashboard" / "templates",
+         *sorted(p for p in PACKAGE.glob("*/templates") if p.parent.name != "dashboard")]
 
 templates = Jinja2Templates(directory=str(_dirs[0]))
 templates.env.loader = ChoiceLoader([FileSystemLoader(str(d)) for d in _dirs])

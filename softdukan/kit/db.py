@@ -67,7 +67,7 @@ class TenantModel(Model):
     __abstract__ = True
 
     @declared_attr
-    def organization_id(cls) -> Mapped[int]:  # noqa: N805
+    def organization_id(cls) -> Mapped[int]:
         return mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
 
 
