@@ -17,6 +17,7 @@ from softdukan import api
 from softdukan.config import Settings, get_settings
 from softdukan.platform.background import Background
 from softdukan.platform.errors import DomainError
+from softdukan.platform.idempotency import IdempotencyMiddleware
 from softdukan.platform.runtime import Runtime, build_runtime
 
 log = structlog.get_logger(__name__)
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from softdukan import web  # the dashboard, backoffice and live events
 
     web.mount(app)
+    app.add_middleware(IdempotencyMiddleware)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

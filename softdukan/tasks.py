@@ -1,3 +1,5 @@
 """Imports every module that registers tasks, so runners and workers know them all."""
 
-import softdukan.notification.tasks  # noqa: F401
+import softdukan.notification.tasks
+import softdukan.platform.idempotency
+import softdukan.platform.jobs.maintenance  # noqa: F401
