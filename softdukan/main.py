@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -18,6 +18,7 @@ from softdukan.config import Settings, get_settings
 from softdukan.platform.background import Background
 from softdukan.platform.errors import DomainError
 from softdukan.platform.idempotency import IdempotencyMiddleware
+from softdukan.platform.input_guard import InputGuardMiddleware
 from softdukan.platform.runtime import Runtime, build_runtime
 
 log = structlog.get_logger(__name__)
@@ -39,13 +40,33 @@ def _json_error(status: int, code: str, message: str, details: Any = None,
                         headers=headers)
 
 
+async def reload_web_context(request: Request) -> None:
+    """The failed request's transaction was rolled back, which expired its ORM objects: the error page
+    gets the signed-in context again from a fresh, read-only session."""
+    from softdukan.dashboard.context import current_user_context
+    from softdukan.platform.uow import UnitOfWork
+
+    if getattr(request.state, "web", None) is None:
+        return
+    request.state.web = None
+    runtime = request.app.state.runtime
+    try:
+        async with runtime.sessionmaker() as session:  # closing expunges (not expires): objects stay loaded
+            await current_user_context(request, UnitOfWork(runtime, session))
+    except Exception:  # the error page must render even if the database is the problem
+        request.state.web = None
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     from softdukan.dashboard.render import render_error
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        if exc.status in (302, 303, 307):
+            return RedirectResponse(exc.headers["Location"], status_code=exc.status)
         if _wants_json(request):
             return _json_error(exc.status, exc.code, exc.message, exc.details, exc.headers)
+        await reload_web_context(request)
         return render_error(request, exc.status, exc.message, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -54,6 +75,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                    for e in exc.errors()]
         if _wants_json(request):
             return _json_error(422, "validation_error", "The request body or parameters are not valid.", details)
+        await reload_web_context(request)
         return render_error(request, 422, "Some of what you sent is not valid: "
                             + "; ".join(f"{'.'.join(map(str, d['loc'][1:]))}: {d['message']}" for d in details))
 
@@ -65,6 +87,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             message = "Not found."
         if _wants_json(request):
             return _json_error(exc.status_code, code, message, None, getattr(exc, "headers", None))
+        await reload_web_context(request)
         return render_error(request, exc.status_code, message)
 
     @app.exception_handler(Exception)
@@ -72,6 +95,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled_error", path=request.url.path)
         if _wants_json(request):
             return _json_error(500, "internal_error", "Something went wrong on our side. It has been logged.")
+        await reload_web_context(request)
         return render_error(request, 500, "Something went wrong on our side. It has been logged.")
 
 
@@ -107,6 +131,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     web.mount(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(InputGuardMiddleware)  # outermost: nothing downstream sees a NUL
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

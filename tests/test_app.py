@@ -42,3 +42,15 @@ def test_demo_json_prints_credentials(tmp_path, database_url) -> None:
     a, b = json.loads(first.stdout), json.loads(second.stdout)
     assert {"base_url", "owner_email", "owner_password", "api_key"} <= set(a)
     assert a == b  # seeded once; the same credentials every time
+
+
+async def test_nul_characters_are_refused_everywhere(client, runtime) -> None:
+    a = await make_org(runtime)
+    response = await client.post("/v1/teams", json={"name": "Bad\u0000Name"}, headers=a.auth)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_characters"
+    response = await client.get("/v1/audit-events", params={"actor": "a\x00b"}, headers=a.auth)
+    assert response.status_code == 400
+    response = await client.post("/sign-in", content=b"email=a%00b&password=x",
+                                 headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 400
+    assert (await client.get("/v1/teams", headers=a.auth)).json() == []
