@@ -22,13 +22,6 @@ class OrganizationRepository(Repository[Organization]):
             .where(Membership.user_id == user_id).order_by(Organization.name))
         return [(org, m) for org, m in rows.all()]
 
-    async def all_with_counts(self, search: str | None = None) -> list[Organization]:
-        """Staff only (backoffice)."""
-        statement = select(Organization).order_by(Organization.id.desc())
-        if search:
-            statement = statement.where(Organization.name.ilike(f"%{search}%"))
-        return await self.all(statement)
-
 
 class MembershipRepository(Repository[Membership]):
     model = Membership
