@@ -63,6 +63,9 @@ def create_staff(email: str = typer.Option(..., prompt=True), name: str = typer.
 @app.command()
 def worker(processes: int = 1, threads: int = 4) -> None:
     """Scale-out shape: run Dramatiq workers for jobs relayed through Redis (needs REDIS_URL)."""
+    if not get_settings().redis_url:
+        typer.echo("error: `softdukan worker` needs REDIS_URL (the embedded shape runs jobs inside `serve`)", err=True)
+        raise typer.Exit(2)
     from softdukan.platform.jobs.worker import run_worker
 
     raise typer.Exit(run_worker(processes=processes, threads=threads))

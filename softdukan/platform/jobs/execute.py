@@ -32,9 +32,13 @@ async def run_job(runtime: Runtime, job_id: int) -> str | None:
         try:
             await call(uow, job.name, dict(job.args))
             # the task's effects and its completion commit together: done means done
-            await queue.complete(session, job_id, runtime.clock.now())
+            await queue.complete(session, job_id, attempts, runtime.clock.now())
             await uow.commit()
             return DONE
+        except queue.LeaseLost:
+            await uow.rollback()
+            log.warning("job_lease_lost", job_id=job_id, name=name, attempt=attempts)
+            return None
         except Exception as exc:
             await uow.rollback()
             error = exc
@@ -42,6 +46,8 @@ async def run_job(runtime: Runtime, job_id: int) -> str | None:
     async with runtime.sessionmaker() as session:
         job = await session.get(Job, job_id)
         assert job is not None
+        if job.attempts != attempts:  # taken over meanwhile: the new holder decides
+            return None
         status = await queue.fail(session, job, runtime.clock.now(), error)
         await session.commit()
     log.warning("job_failed", job_id=job_id, name=name, attempt=attempts, status=status, error=repr(error))
@@ -53,6 +59,8 @@ async def drain(runtime: Runtime, *, limit: int = 10_000) -> int:
     ran = 0
     while ran < limit:
         async with runtime.sessionmaker() as session:
+            await queue.bury_exhausted(session, runtime.clock.now())
+            await session.commit()
             ids = await queue.candidates(session, runtime.clock.now(), 100)
         if not ids:
             return ran

@@ -42,6 +42,8 @@ class EmbeddedRunner:
 
     async def run_batch(self) -> int:
         async with self.runtime.sessionmaker() as session:
+            if await queue.bury_exhausted(session, self.runtime.clock.now()):
+                await session.commit()
             ids = await queue.candidates(session, self.runtime.clock.now(), self.concurrency * 8)
         semaphore = asyncio.Semaphore(self.concurrency)
 
@@ -59,6 +61,7 @@ class EmbeddedRunner:
     async def _loop(self) -> None:
         wakeup = self.runtime.job_wakeup
         while not self._stopping.is_set():
+            wakeup.clear()  # before the query: a commit during the batch wakes the next pass at once
             try:
                 found = await self.run_batch()
             except Exception as exc:  # the loop must survive a database hiccup
@@ -67,6 +70,5 @@ class EmbeddedRunner:
                 found = 0
             if found:
                 continue
-            wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), timeout=self.runtime.settings.job_poll_interval)

@@ -1,0 +1,50 @@
+"""Runs every benchmark and writes bench/REPORT.md. From the repository root: `python -m bench.run`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import jobs_runner
+
+REPORT = Path(__file__).resolve().parent / "REPORT.md"
+
+
+def machine() -> str:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return "\n".join([
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {platform.platform()}, {platform.machine()}, {cpus} CPUs available (nproc)",
+        f"- python: {platform.python_implementation()} {platform.python_version()}, SQLite {sqlite3.sqlite_version}",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=2000, help="jobs per round (job runner benchmark)")
+    parser.add_argument("--rounds", type=int, default=3, help="measured rounds per side; the median is reported")
+    parser.add_argument("--output", type=Path, default=REPORT, help="where to write the report")
+    args = parser.parse_args(argv)
+
+    sections = [jobs_runner.run(jobs=args.jobs, rounds=args.rounds).markdown()]
+    report = "\n".join([
+        "# SoftDukan benchmarks",
+        "",
+        "Ratios measured in one run against a raw baseline on the same machine (see bench/README.md). "
+        "Absolute numbers vary by machine; compare ratios.",
+        "",
+        machine(),
+        "",
+        *sections,
+    ])
+    args.output.write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
