@@ -26,8 +26,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve web, API and (embedded shape) the job runner, scheduler and live-event hub."""
     import uvicorn
 
+    # open live-event streams never end by themselves: give them 5 s, then cancel them so shutdown completes
     uvicorn.run("softdukan.main:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level=get_settings().log_level.lower())
+                proxy_headers=True, log_level=get_settings().log_level.lower(), timeout_graceful_shutdown=5)
 
 
 @app.command()

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     signin_attempts: int = 5  # failed sign-ins per window before 429
     signin_window_seconds: int = 900
     log_level: str = "INFO"
+    log_format: str = "console"  # console | json
 
     @property
     def is_sqlite(self) -> bool:

@@ -19,6 +19,7 @@ from softdukan.platform.background import Background
 from softdukan.platform.errors import DomainError
 from softdukan.platform.idempotency import IdempotencyMiddleware
 from softdukan.platform.input_guard import InputGuardMiddleware
+from softdukan.platform.logging import configure_logging
 from softdukan.platform.runtime import Runtime, build_runtime
 
 log = structlog.get_logger(__name__)
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                background: bool = True) -> FastAPI:
     """`background=False` leaves jobs, scheduler and relay to the caller (tests drain jobs by hand)."""
     settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     runtime = runtime or build_runtime(settings)
 
     @asynccontextmanager

@@ -22,7 +22,7 @@ class MemoryHub:
     """One process: every subscriber gets its own bounded queue."""
 
     def __init__(self, queue_size: int = 1000) -> None:
-        self._subscribers: dict[int, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self._subscribers: dict[int, set[asyncio.Queue[dict[str, Any] | None]]] = {}
         self._queue_size = queue_size
 
     async def publish(self, envelope: dict[str, Any]) -> None:
@@ -33,19 +33,24 @@ class MemoryHub:
 
     @asynccontextmanager
     async def subscribe(self, organization_id: int) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._queue_size)
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(self._queue_size)
         self._subscribers.setdefault(organization_id, set()).add(queue)
 
         async def events() -> AsyncIterator[dict[str, Any]]:
-            while True:
-                yield await queue.get()
+            while (envelope := await queue.get()) is not None:  # None: the hub closed
+                yield envelope
 
         try:
             yield events()
         finally:
-            self._subscribers[organization_id].discard(queue)
+            self._subscribers.get(organization_id, set()).discard(queue)
 
     async def close(self) -> None:
+        for queues in self._subscribers.values():
+            for queue in queues:
+                if queue.full():
+                    queue.get_nowait()
+                queue.put_nowait(None)
         self._subscribers.clear()
 
 

@@ -1,7 +1,8 @@
-// Live events arrive over SSE (htmx sse extension on <body>); show each as a toast.
-document.addEventListener("htmx:sseMessage", (e) => {
-  let data;
-  try { data = JSON.parse(e.detail.data); } catch { return; }
+// Live events arrive over SSE (htmx sse extension, `sse-connect` on <body>). The extension only
+// dispatches messages to elements with sse-swap, so listen on the EventSource itself, once per source.
+const seenSources = new WeakSet();
+
+function showToast(data) {
   const box = document.getElementById("live-toasts");
   if (!box || !data.type) return;
   const toast = document.createElement("div");
@@ -12,4 +13,14 @@ document.addEventListener("htmx:sseMessage", (e) => {
   toast.querySelector(".toast-body").textContent = data.summary || data.type;
   box.appendChild(toast);
   setTimeout(() => toast.remove(), 8000);
+  document.dispatchEvent(new CustomEvent("softdukan:event", { detail: data }));
+}
+
+document.addEventListener("htmx:sseOpen", (e) => {
+  const source = e.detail && e.detail.source;
+  if (!source || seenSources.has(source)) return;
+  seenSources.add(source);
+  source.addEventListener("message", (message) => {
+    try { showToast(JSON.parse(message.data)); } catch { /* not JSON: ignore */ }
+  });
 });
