@@ -78,8 +78,8 @@ def live_server(settings: Settings):  # type: ignore[no-untyped-def]
     """
     from tests.support.services import LiveServer
 
-    live_settings = settings.model_copy(update={"run_jobs_in_process": True})
     server = LiveServer(lambda: create_app(live_settings))
+    live_settings = settings.model_copy(update={"run_jobs_in_process": True, "base_url": server.url})
     server.settings = live_settings  # type: ignore[attr-defined]
     server.start()
     yield server

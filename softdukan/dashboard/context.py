@@ -115,8 +115,10 @@ class CsrfCookieMiddleware:
             return
         request = Request(scope)
         value, is_new = csrf.ensure_cookie(request)
-        scope.setdefault("state", {})["csrf_token"] = csrf.token_for(self.secret_key, value)
+        token = csrf.token_for(self.secret_key, value)
+        scope.setdefault("state", {})["csrf_token"] = token
         scope["state"]["csrf_cookie"] = value
+        csrf.current_token.set(token)
 
         async def send_with_cookie(message: Any) -> None:
             if message["type"] == "http.response.start" and is_new:

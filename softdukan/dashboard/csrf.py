@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from contextvars import ContextVar
 
 from fastapi import Request, Response
 
@@ -17,6 +18,8 @@ from softdukan.platform.errors import Forbidden
 
 COOKIE = "sd_csrf"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Set per request by the cookie middleware; read by the csrf() form macro, which Jinja imports without context.
+current_token: ContextVar[str] = ContextVar("csrf_token", default="")
 
 
 def token_for(secret_key: str, cookie_value: str) -> str:

@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from softdukan.dashboard import csrf
+
 PACKAGE = Path(__file__).resolve().parent.parent
 _dirs = [PACKAGE / "dashboard" / "templates",
          *sorted(p for p in PACKAGE.glob("*/templates") if p.parent.name != "dashboard")]
@@ -27,6 +29,7 @@ def local_time(value: datetime | None, tz: str = "Asia/Kolkata", fmt: str = "%d 
 
 
 templates.env.filters["local_time"] = local_time
+templates.env.globals["current_csrf_token"] = lambda: csrf.current_token.get()
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200,

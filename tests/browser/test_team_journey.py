@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 OWNER = {"business": "Gupta Electronics", "name": "Vikram Gupta", "email": "vikram@gupta-electronics.example.com",
          "mobile": "+91 98765 43210", "password": "volt-and-watt-2026"}
-AGENT = {"email": "sana@gupta-electronics.example.com", "name": "Sana Khan", "password": "helpdesk-sana-2026"}
+AGENT = {"email": "sana@gupta-electronics.example.com", "name": "Sana Khan", "password": "helpdesk-quiet-2026"}
 
 
 async def sign_in(page: Page, base: str, email: str, password: str) -> None:
@@ -35,7 +35,7 @@ async def test_sign_up_invite_accept_and_agent_limits(runtime, live_server, brow
     await owner.get_by_label("Mobile number").fill(OWNER["mobile"])
     await owner.get_by_label("Password").fill(OWNER["password"])
     await owner.get_by_role("button", name="Create account").click()
-    await expect(owner.get_by_role("heading", name=OWNER["business"])).to_be_visible()
+    await expect(owner.get_by_role("heading", name=OWNER["business"], exact=True)).to_be_visible()
     await owner.get_by_role("button", name=OWNER["name"]).click()
     await owner.get_by_role("button", name="Sign out").click()
     await expect(owner).to_have_url(re.compile(r"/sign-in"))
@@ -66,7 +66,7 @@ async def test_sign_up_invite_accept_and_agent_limits(runtime, live_server, brow
     await agent.get_by_label("Your name").fill(AGENT["name"])
     await agent.get_by_label("Choose a password").fill(AGENT["password"])
     await agent.get_by_role("button", name="Create account and join").click()
-    await expect(agent.get_by_role("heading", name=OWNER["business"])).to_be_visible()
+    await expect(agent.get_by_role("heading", name=OWNER["business"], exact=True)).to_be_visible()
 
     # the agent sees the team page, read-only, and no settings its role can't use
     nav = agent.get_by_role("navigation", name="Main")

@@ -20,6 +20,7 @@ from softdukan.audit.models import AuditEvent
 from softdukan.auth.models import ApiKey, Role
 from softdukan.kit.routes import RouteInfo, api_routes
 from softdukan.main import create_app
+from softdukan.notification.models import OutboundEmail
 from softdukan.organization.models import Invitation, Membership
 from softdukan.organization.service import organization_service
 from softdukan.platform.uow import unit_of_work
@@ -52,7 +53,10 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
         await uow.flush()
         await team_service.add_member(uow, a.subject, team.id, membership.id)
         key = (await uow.session.execute(select(ApiKey).where(ApiKey.organization_id == a.org.id))).scalar_one()
-    ids = {"member_id": membership.id, "membership_id": membership.id, "team_id": team.id, "role_id": role.id,
+        email = (await uow.session.execute(select(OutboundEmail).where(
+            OutboundEmail.to_address == "victim-invitee@example.com"))).scalar_one()
+    ids = {"email_id": email.id, "member_id": membership.id, "membership_id": membership.id, "team_id": team.id,
+           "role_id": role.id,
            "key_id": key.id, "invitation_id": invitation.id, "organization_id": a.org.id}
     return a, ids
 

@@ -47,9 +47,10 @@ async def make_org(runtime: Runtime, name: str | None = None, *, scopes: list[st
 
 
 def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(
-        r'name="csrf-token" content="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
+    """The token of the page's first form, exactly as a browser would submit it."""
+    match = re.search(r'name="csrf_token" value="([^"]*)"', html)
+    assert match, "no form with a CSRF token on the page"
+    assert match.group(1), "the form's CSRF token is empty"
     return match.group(1)
 
 
