@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     # e-mail: SMTP when configured, else the dashboard mailbox (embedded shape)
     smtp_url: str | None = None  # smtp://user:pass@host:port  (smtps:// for implicit TLS)
     mail_from: str = "SoftDukan <no-reply@softdukan.local>"
-    mailbox_enabled: bool | None = None  # default: on when SMTP is not configured
+    # The development mailbox page (no sign-in; lists every e-mail, reset links included). Default: on only
+    # in the sandbox shape without SMTP, so a production server that forgot SMTP never exposes it.
+    mailbox_enabled: bool | None = None
 
     # runtime
     run_jobs_in_process: bool = True  # embedded runner; `serve` with REDIS_URL relays instead
@@ -45,7 +47,9 @@ class Settings(BaseSettings):
 
     @property
     def mailbox_on(self) -> bool:
-        return self.smtp_url is None if self.mailbox_enabled is None else self.mailbox_enabled
+        if self.mailbox_enabled is None:
+            return self.smtp_url is None and self.sandbox
+        return self.mailbox_enabled
 
 
 @lru_cache

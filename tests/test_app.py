@@ -54,3 +54,14 @@ async def test_nul_characters_are_refused_everywhere(client, runtime) -> None:
                                  headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 400
     assert (await client.get("/v1/teams", headers=a.auth)).json() == []
+
+
+async def test_oversized_ids_are_422_not_a_database_overflow(client, runtime) -> None:
+    a = await make_org(runtime)
+    huge = "9" * 25
+    for method, path, kwargs in (("GET", f"/v1/teams/{huge}", {}), ("DELETE", f"/v1/roles/{huge}", {}),
+                                 ("GET", "/v1/audit-events", {"params": {"before_id": huge}}),
+                                 ("POST", "/v1/invitations", {"json": {"email": "x@example.com", "role_id": 2**64}}),
+                                 ("GET", "/v1/members/0", {})):
+        response = await client.request(method, path, headers=a.auth, **kwargs)
+        assert response.status_code == 422, (path, response.status_code)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from softdukan.audit.models import AuditEvent
 from softdukan.audit.service import audit_service
+from softdukan.kit.ids import MAX_ID
 from softdukan.platform.deps import Requires, UoW
 from softdukan.platform.http import error_responses
 
@@ -37,7 +38,8 @@ async def list_audit_events(
     action: str | None = Query(default=None, max_length=60, description="prefix, e.g. 'member.'"),
     actor: str | None = Query(default=None, max_length=254, description="part of the actor's e-mail or key prefix"),
     since: datetime | None = None, until: datetime | None = None,
-    before_id: int | None = Query(default=None, description="page: the smallest id of the previous page"),
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
+                                           description="page: the smallest id of the previous page")] = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> list[AuditEvent]:
     return await audit_service.search(uow, subject, action=action, actor=actor, since=since, until=until,

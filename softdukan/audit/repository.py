@@ -20,9 +20,9 @@ class AuditRepository(Repository[AuditEvent]):
                      before_id: int | None = None, limit: int = 50) -> list[AuditEvent]:
         statement = self.readable(subject)
         if action:
-            statement = statement.where(AuditEvent.action.startswith(action))
+            statement = statement.where(AuditEvent.action.startswith(action, autoescape=True))
         if actor:
-            statement = statement.where(AuditEvent.actor_label.ilike(f"%{actor}%"))
+            statement = statement.where(AuditEvent.actor_label.icontains(actor, autoescape=True))
         if since:
             statement = statement.where(AuditEvent.created_at >= since)
         if until:

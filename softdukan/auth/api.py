@@ -21,6 +21,7 @@ from softdukan.auth.schemas import (
     RoleOut,
 )
 from softdukan.auth.subject import Subject
+from softdukan.kit.ids import PathId
 from softdukan.organization.service import organization_service
 from softdukan.platform.deps import Requires, UoW, api_subject
 from softdukan.platform.http import error_responses
@@ -55,18 +56,18 @@ async def create_role(body: RoleIn, uow: UoW, subject: Requires["roles:write"]) 
 
 
 @router.get("/roles/{role_id}", response_model=RoleOut, responses=error_responses(404))
-async def get_role(role_id: int, uow: UoW, subject: Requires["roles:read"]) -> Role:
+async def get_role(role_id: PathId, uow: UoW, subject: Requires["roles:read"]) -> Role:
     return await role_service.get(uow, subject, role_id)
 
 
 @router.put("/roles/{role_id}", response_model=RoleOut, responses=error_responses(404, 409))
-async def update_role(role_id: int, body: RoleIn, uow: UoW, subject: Requires["roles:write"]) -> Role:
+async def update_role(role_id: PathId, body: RoleIn, uow: UoW, subject: Requires["roles:write"]) -> Role:
     return await role_service.update(uow, subject, role_id, name=body.name, description=body.description,
                                      permissions=body.permissions)
 
 
 @router.delete("/roles/{role_id}", status_code=204, responses=error_responses(404, 409))
-async def delete_role(role_id: int, uow: UoW, subject: Requires["roles:write"]) -> Response:
+async def delete_role(role_id: PathId, uow: UoW, subject: Requires["roles:write"]) -> Response:
     await role_service.delete(uow, subject, role_id)
     return Response(status_code=204)
 
@@ -84,5 +85,5 @@ async def create_api_key(body: ApiKeyIn, uow: UoW, subject: Requires["api_keys:w
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyOut, responses=error_responses(404, 409))
-async def revoke_api_key(key_id: int, uow: UoW, subject: Requires["api_keys:write"]) -> ApiKey:
+async def revoke_api_key(key_id: PathId, uow: UoW, subject: Requires["api_keys:write"]) -> ApiKey:
     return await api_key_service.revoke(uow, subject, key_id)

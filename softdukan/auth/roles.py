@@ -6,7 +6,7 @@ from softdukan.audit.service import audit_service
 from softdukan.auth.models import Role
 from softdukan.auth.permissions import BUILTIN_ROLES, unknown
 from softdukan.auth.repository import RoleRepository
-from softdukan.auth.service import clean_name
+from softdukan.auth.service import check_description, clean_name
 from softdukan.auth.subject import Subject
 from softdukan.organization.repository import MembershipRepository
 from softdukan.platform.errors import Conflict, Forbidden, Invalid, NotFound
@@ -25,8 +25,10 @@ class RoleService:
             raise NotFound("role_not_found", "No such role in this organization.")
         return role
 
-    def _clean(self, subject: Subject, name: str, permissions: list[str]) -> tuple[str, list[str]]:
+    def _clean(self, subject: Subject, name: str, permissions: list[str],
+               description: str | None = None) -> tuple[str, list[str]]:
         name = clean_name(name, "name", "Role name", max_length=60).lower()
+        check_description(description)
         if name in BUILTIN_ROLES:
             raise Conflict("role_name_reserved", f"'{name}' is a built-in role name.", {"name": "Reserved."})
         if bad := unknown(permissions):
@@ -45,7 +47,7 @@ class RoleService:
     async def create(self, uow: UnitOfWork, subject: Subject, *, name: str, description: str | None,
                      permissions: list[str]) -> Role:
         subject.require("roles:write")
-        name, permissions = self._clean(subject, name, permissions)
+        name, permissions = self._clean(subject, name, permissions, description)
         await self._unique(uow, subject, name)
         role = Role(organization_id=subject.organization_id, name=name, description=description or None,
                     permissions=permissions, is_builtin=False, created_at=uow.clock.now())
@@ -61,7 +63,7 @@ class RoleService:
         role = await self.get(uow, subject, role_id)
         if role.is_builtin:
             raise Forbidden("builtin_role", "Built-in roles can't be changed; create a custom role instead.")
-        name, permissions = self._clean(subject, name, permissions)
+        name, permissions = self._clean(subject, name, permissions, description)
         await self._unique(uow, subject, name, role.id)
         before = role.permissions
         role.name, role.description, role.permissions = name, description or None, permissions

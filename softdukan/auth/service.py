@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from markupsafe import escape
 
 from softdukan.audit.service import audit_service
 from softdukan.auth.models import PasswordReset, User, UserSession
@@ -36,6 +37,12 @@ def clean_name(raw: str, field: str, label: str, *, max_length: int = 120) -> st
     if len(value) > max_length:
         raise Invalid("too_long", f"{label} is too long.", {field: f"Use at most {max_length} characters."})
     return value
+
+
+def check_description(description: str | None, field: str = "description", max_length: int = 300) -> None:
+    if description and len(description) > max_length:
+        raise Invalid("too_long", f"The description is too long (at most {max_length} characters).",
+                      {field: f"Use at most {max_length} characters."})
 
 
 @dataclass(frozen=True)
@@ -149,8 +156,8 @@ class AuthService:
             text=f"Hello {user.name},\n\nSomeone (hopefully you) asked to reset your SoftDukan password.\n"
                  f"Open this link within an hour to choose a new one:\n\n{link}\n\n"
                  "If it wasn't you, ignore this e-mail; your password stays the same.\n",
-            html=f'<p>Hello {user.name},</p><p>Open <a href="{link}">this link</a> within an hour to choose a '
-                 "new password.</p><p>If it wasn't you, ignore this e-mail.</p>")
+            html=f'<p>Hello {escape(user.name)},</p><p>Open <a href="{link}">this link</a> within an hour to '
+                 "choose a new password.</p><p>If it wasn't you, ignore this e-mail.</p>")
 
     async def check_reset_token(self, uow: UnitOfWork, token: str) -> PasswordReset:
         reset = await PasswordResetRepository(uow.session).by_token_hash(
@@ -186,13 +193,19 @@ class AuthService:
         return user
 
     async def change_password(self, uow: UnitOfWork, user: User, *, current: str, new: str,
-                              organization: Organization | None, ip: str | None) -> None:
+                              organization: Organization | None, ip: str | None,
+                              keep_session_token: str | None = None) -> None:
+        """Other sessions end (a stolen session must not survive the change); this one stays."""
         if not verify_password(user.password_hash, current):
             raise Invalid("wrong_password", "Your current password is not right.",
                           {"current_password": "Not your current password."})
         check_strength(new, email=user.email, name=user.name)
         user.password_hash = hash_password(new)
         user.password_changed_at = uow.clock.now()
+        keep = token_hash(uow.settings.softdukan_secret_key, keep_session_token) if keep_session_token else None
+        for session in await SessionRepository(uow.session).for_user(user.id):
+            if session.token_hash != keep:
+                await SessionRepository(uow.session).delete(session)
         if organization:
             audit_service.record(uow, "auth.password_changed", organization_id=organization.id,
                                  actor_type="user", actor_id=user.id, actor_label=user.email, ip=ip)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from softdukan.auth.api_keys import api_key_service
@@ -18,14 +18,13 @@ from softdukan.auth.service import auth_service
 from softdukan.auth.views import form_errors
 from softdukan.dashboard.context import RedirectTo, SignedIn, WebContext, WebRequires, current_user_context
 from softdukan.dashboard.render import render
+from softdukan.kit.ids import MAX_ID, PathId
 from softdukan.platform.deps import UoW, client_ip
 from softdukan.platform.errors import DomainError, Invalid
 from softdukan.platform.uow import UnitOfWork
 
 # -- shared by the settings pages ----------------------------------------------------------------------------
 
-MAX_ID = 2**63 - 1  # larger numbers overflow the database's integer and would fail as a 500
-PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Text = Annotated[str, Form()]
 Choices = Annotated[list[str] | None, Form()]
 
@@ -116,7 +115,8 @@ async def change_password(request: Request, uow: UoW, web: SignedIn, current_pas
                           {"confirm_password": "Type the same new password twice."})
         too_long({"current_password": current_password}, {"current_password": 200})
         await auth_service.change_password(uow, web.user, current=current_password, new=new_password,
-                                           organization=web.organization, ip=client_ip(request))
+                                           organization=web.organization, ip=client_ip(request),
+                                           keep_session_token=web.session_token)
     except DomainError as exc:
         web = await undo(request, uow)
         message, errors = form_errors(exc)

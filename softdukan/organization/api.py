@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from softdukan.auth.schemas import OrganizationOut
+from softdukan.kit.ids import PathId
 from softdukan.organization.models import Invitation, Organization
 from softdukan.organization.schemas import InvitationIn, InvitationOut, MemberOut, MemberRoleIn, OrganizationIn
 from softdukan.organization.service import MemberView, organization_service
@@ -37,18 +38,18 @@ async def list_members(uow: UoW, subject: Requires["members:read"]) -> list[Memb
 
 
 @router.get("/members/{member_id}", response_model=MemberOut, responses=error_responses(404))
-async def get_member(member_id: int, uow: UoW, subject: Requires["members:read"]) -> MemberOut:
+async def get_member(member_id: PathId, uow: UoW, subject: Requires["members:read"]) -> MemberOut:
     return member_out(await organization_service.member(uow, subject, member_id))
 
 
 @router.put("/members/{member_id}/role", response_model=MemberOut, responses=error_responses(404))
-async def change_member_role(member_id: int, body: MemberRoleIn, uow: UoW,
+async def change_member_role(member_id: PathId, body: MemberRoleIn, uow: UoW,
                              subject: Requires["members:write"]) -> MemberOut:
     return member_out(await organization_service.change_role(uow, subject, member_id, body.role_id))
 
 
 @router.delete("/members/{member_id}", status_code=204, responses=error_responses(404))
-async def remove_member(member_id: int, uow: UoW, subject: Requires["members:write"]) -> Response:
+async def remove_member(member_id: PathId, uow: UoW, subject: Requires["members:write"]) -> Response:
     await organization_service.remove_member(uow, subject, member_id)
     return Response(status_code=204)
 
@@ -64,5 +65,5 @@ async def invite(body: InvitationIn, uow: UoW, subject: Requires["members:write"
 
 
 @router.delete("/invitations/{invitation_id}", response_model=InvitationOut, responses=error_responses(404, 409))
-async def revoke_invitation(invitation_id: int, uow: UoW, subject: Requires["members:write"]) -> Invitation:
+async def revoke_invitation(invitation_id: PathId, uow: UoW, subject: Requires["members:write"]) -> Invitation:
     return await organization_service.revoke_invitation(uow, subject, invitation_id)

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from softdukan.kit.ids import BodyId
+
 
 class MemberOut(BaseModel):
     id: int = Field(description="membership id")
@@ -17,12 +19,12 @@ class MemberOut(BaseModel):
 
 
 class MemberRoleIn(BaseModel):
-    role_id: int
+    role_id: BodyId
 
 
 class InvitationIn(BaseModel):
     email: str = Field(max_length=254)
-    role_id: int
+    role_id: BodyId
 
 
 class InvitationOut(BaseModel):

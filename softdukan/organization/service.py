@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from markupsafe import escape
+
 from softdukan.audit.service import audit_service
 from softdukan.auth.models import Role, User
 from softdukan.auth.permissions import ADMIN, BUILTIN_ROLES, OWNER
@@ -192,7 +194,8 @@ class OrganizationService:
             uow, to=email, subject=f"You're invited to {org.name} on SoftDukan",
             text=f"{subject.label} invited you to join {org.name} on SoftDukan as {role.name}.\n\n"
                  f"Accept within 7 days:\n\n{link}\n",
-            html=f"<p>{subject.label} invited you to join <b>{org.name}</b> on SoftDukan as {role.name}.</p>"
+            html=f"<p>{escape(subject.label)} invited you to join <b>{escape(org.name)}</b> on SoftDukan as "
+                 f"{escape(role.name)}.</p>"
                  f'<p><a href="{link}">Accept the invitation</a> (valid for 7 days).</p>')
         audit_service.record(uow, "member.invited", subject=subject, target=invitation, target_label=email,
                              role=role.name)

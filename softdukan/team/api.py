@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from softdukan.kit.ids import BodyId, PathId
 from softdukan.platform.deps import Requires, UoW
 from softdukan.platform.http import error_responses
 from softdukan.team.service import TeamDetail, team_service
@@ -20,7 +21,7 @@ class TeamIn(BaseModel):
 
 
 class TeamMemberIn(BaseModel):
-    membership_id: int
+    membership_id: BodyId
 
 
 class TeamMemberOut(BaseModel):
@@ -58,29 +59,30 @@ async def create_team(body: TeamIn, uow: UoW, subject: Requires["teams:write"]) 
 
 
 @router.get("/teams/{team_id}", response_model=TeamOut, responses=error_responses(404))
-async def get_team(team_id: int, uow: UoW, subject: Requires["teams:read"]) -> TeamOut:
+async def get_team(team_id: PathId, uow: UoW, subject: Requires["teams:read"]) -> TeamOut:
     return team_out(await team_service.get(uow, subject, team_id))
 
 
 @router.put("/teams/{team_id}", response_model=TeamOut, responses=error_responses(404, 409))
-async def update_team(team_id: int, body: TeamIn, uow: UoW, subject: Requires["teams:write"]) -> TeamOut:
+async def update_team(team_id: PathId, body: TeamIn, uow: UoW, subject: Requires["teams:write"]) -> TeamOut:
     await team_service.update(uow, subject, team_id, name=body.name, description=body.description)
     return team_out(await team_service.get(uow, subject, team_id))
 
 
 @router.delete("/teams/{team_id}", status_code=204, responses=error_responses(404))
-async def delete_team(team_id: int, uow: UoW, subject: Requires["teams:write"]) -> Response:
+async def delete_team(team_id: PathId, uow: UoW, subject: Requires["teams:write"]) -> Response:
     await team_service.delete(uow, subject, team_id)
     return Response(status_code=204)
 
 
 @router.post("/teams/{team_id}/members", response_model=TeamOut, status_code=201,
              responses=error_responses(404, 409))
-async def add_team_member(team_id: int, body: TeamMemberIn, uow: UoW, subject: Requires["teams:write"]) -> TeamOut:
+async def add_team_member(team_id: PathId, body: TeamMemberIn, uow: UoW, subject: Requires["teams:write"]) -> TeamOut:
     return team_out(await team_service.add_member(uow, subject, team_id, body.membership_id))
 
 
 @router.delete("/teams/{team_id}/members/{member_id}", status_code=204, responses=error_responses(404))
-async def remove_team_member(team_id: int, member_id: int, uow: UoW, subject: Requires["teams:write"]) -> Response:
+async def remove_team_member(team_id: PathId, member_id: PathId, uow: UoW,
+                             subject: Requires["teams:write"]) -> Response:
     await team_service.remove_member(uow, subject, team_id, member_id)
     return Response(status_code=204)

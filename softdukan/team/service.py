@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from softdukan.audit.service import audit_service
 from softdukan.auth.models import User
-from softdukan.auth.service import clean_name
+from softdukan.auth.service import check_description, clean_name
 from softdukan.auth.subject import Subject
 from softdukan.organization.models import Membership
 from softdukan.organization.repository import MembershipRepository
@@ -43,6 +43,7 @@ class TeamService:
     async def create(self, uow: UnitOfWork, subject: Subject, *, name: str, description: str | None) -> Team:
         subject.require("teams:write")
         name = clean_name(name, "name", "Team name", max_length=80)
+        check_description(description)
         await self._unique(uow, subject, name)
         team = Team(organization_id=subject.organization_id, name=name, description=description or None,
                     created_at=uow.clock.now())
@@ -56,6 +57,7 @@ class TeamService:
         subject.require("teams:write")
         team = (await self.get(uow, subject, team_id)).team
         name = clean_name(name, "name", "Team name", max_length=80)
+        check_description(description)
         await self._unique(uow, subject, name, team.id)
         team.name, team.description = name, description or None
         audit_service.record(uow, "team.updated", subject=subject, target=team, target_label=name)

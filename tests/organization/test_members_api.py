@@ -72,3 +72,47 @@ async def test_audit_log_filters(client, runtime) -> None:
     all_events = (await client.get("/v1/audit-events", headers=a.auth)).json()
     assert {"auth.signed_up", "api_key.created", "team.created"} <= {e["action"] for e in all_events}
     assert (await client.get("/v1/audit-events", params={"since": "yesterday"}, headers=a.auth)).status_code == 422
+
+
+async def test_changing_password_ends_other_sessions_but_not_this_one(runtime) -> None:
+    from sqlalchemy import select
+
+    from softdukan.auth.models import UserSession
+    from softdukan.auth.service import auth_service as auth
+
+    a = await make_org(runtime)
+    async with unit_of_work(runtime) as uow:
+        here = await auth.start_session(uow, a.owner, organization_id=a.org.id, ip=None, user_agent=None)
+        await auth.start_session(uow, a.owner, organization_id=a.org.id, ip=None, user_agent=None)
+    async with unit_of_work(runtime) as uow:
+        owner = await uow.session.get(type(a.owner), a.owner.id)
+        await auth.change_password(uow, owner, current=PASSWORD, new="a-brand-new-secret-55", organization=a.org,
+                                   ip=None, keep_session_token=here.token)
+    async with runtime.sessionmaker() as session:
+        left = (await session.execute(select(UserSession.id))).scalars().all()
+    assert left == [here.session.id]
+
+
+async def test_audit_actor_filter_treats_percent_literally(client, runtime) -> None:
+    a = await make_org(runtime)
+    await client.post("/v1/teams", json={"name": "Sales"}, headers=a.auth)
+    assert (await client.get("/v1/audit-events", params={"actor": "%"}, headers=a.auth)).json() == []
+    assert (await client.get("/v1/audit-events", params={"action": "_"}, headers=a.auth)).json() == []
+    assert (await client.get("/v1/audit-events", params={"actor": a.api_key[:12]}, headers=a.auth)).json()
+
+
+async def test_descriptions_are_length_checked_in_the_services(runtime) -> None:
+    import pytest
+
+    from softdukan.auth.roles import role_service
+    from softdukan.platform.errors import Invalid
+    from softdukan.team.service import team_service
+
+    a = await make_org(runtime)
+    long = "x" * 301
+    with pytest.raises(Invalid):
+        async with unit_of_work(runtime) as uow:
+            await role_service.create(uow, a.subject, name="r", description=long, permissions=["teams:read"])
+    with pytest.raises(Invalid):
+        async with unit_of_work(runtime) as uow:
+            await team_service.create(uow, a.subject, name="t", description=long)
