@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 
@@ -42,6 +43,23 @@ def test_demo_json_prints_credentials(tmp_path, database_url) -> None:
     a, b = json.loads(first.stdout), json.loads(second.stdout)
     assert {"base_url", "owner_email", "owner_password", "api_key"} <= set(a)
     assert a == b  # seeded once; the same credentials every time
+
+
+async def test_demo_credentials_work_against_the_app(client, settings) -> None:
+    env = {"DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin",
+           "SOFTDUKAN_SECRET_KEY": settings.softdukan_secret_key}
+    done = await asyncio.to_thread(subprocess.run, [".venv/bin/softdukan", "demo", "--json"], capture_output=True,
+                                   text=True, env=env, check=True)
+    demo = json.loads(done.stdout)
+    me = await client.get("/v1/me", headers={"Authorization": f"Bearer {demo['api_key']}"})
+    assert me.status_code == 200 and me.json()["organization"]["name"] == demo["organization"]
+    teams = (await client.get("/v1/teams", headers={"Authorization": f"Bearer {demo['api_key']}"})).json()
+    assert {t["name"] for t in teams} == {"Customer Support", "Sales"}
+    from tests.support.factories import browser_sign_in
+
+    await browser_sign_in(client, demo["agent_email"], demo["agent_password"])
+    home = await client.get("/")
+    assert home.status_code == 200 and "agent" in home.text
 
 
 async def test_nul_characters_are_refused_everywhere(client, runtime) -> None:

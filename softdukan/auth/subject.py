@@ -18,6 +18,7 @@ class Subject:
     api_key_id: int | None = None
     is_owner: bool = False
     ip: str | None = None
+    role: str | None = None  # the member's role name (None for API keys)
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

@@ -72,7 +72,8 @@ class OrganizationService:
         role = await RoleRepository(uow.session).by_id_in_org(organization_id, membership.role_id)
         permissions = frozenset(role.permissions if role else ())
         return Subject(kind="user", organization_id=organization_id, permissions=permissions, label=user.email,
-                       user_id=user.id, membership_id=membership.id, is_owner=membership.is_owner, ip=ip)
+                       user_id=user.id, membership_id=membership.id, is_owner=membership.is_owner, ip=ip,
+                       role=role.name if role else None)
 
     async def get(self, uow: UnitOfWork, subject: Subject) -> Organization:
         org = await OrganizationRepository(uow.session).by_id(subject.organization_id)

@@ -26,19 +26,15 @@ TEAM_FLASH = {"team_created": "The team was created.", "team_saved": "The team w
 LIMITS = {"name": 80, "description": 300}
 
 
-async def _role_name(uow: UnitOfWork, web: WebContext) -> str | None:
-    """The viewer's role name for the read-only note (reading it needs members:read)."""
-    subject = web.subject
-    if subject is None or subject.membership_id is None or not subject.can("members:read"):
-        return None
-    return (await organization_service.member(uow, subject, subject.membership_id)).role.name
+def _role_name(web: WebContext) -> str | None:
+    return web.subject.role if web.subject else None
 
 
 async def _teams_page(request: Request, uow: UnitOfWork, web: WebContext, *, status_code: int = 200,
                       **context: Any) -> Response:
     assert web.subject is not None
     page: dict[str, Any] = {"teams": await team_service.list(uow, web.subject), "values": {}, "errors": {},
-                            "role_name": await _role_name(uow, web)}
+                            "role_name": _role_name(web)}
     page.update(context)
     return render(request, "team/teams.html", page, status_code=status_code)
 
@@ -54,7 +50,7 @@ async def _team_page(request: Request, uow: UnitOfWork, web: WebContext, team_id
                   if subject.can("teams:write") and subject.can("members:read") else [])
     page: dict[str, Any] = {
         "team": detail.team, "members": detail.members, "candidates": candidates,
-        "can_list_members": subject.can("members:read"), "role_name": await _role_name(uow, web),
+        "can_list_members": subject.can("members:read"), "role_name": _role_name(web),
         "values": {"name": detail.team.name, "description": detail.team.description or ""}, "errors": {},
         "add_errors": {}}
     page.update(context)
