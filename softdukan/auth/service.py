@@ -12,6 +12,7 @@ from softdukan.audit.service import audit_service
 from softdukan.auth.models import PasswordReset, User, UserSession
 from softdukan.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from softdukan.auth.repository import PasswordResetRepository, SessionRepository, UserRepository
+from softdukan.auth.throttle import SignInThrottle
 from softdukan.kit.crypto import new_token, token_hash
 from softdukan.kit.phone import normalize
 from softdukan.notification.service import mail_service
@@ -89,20 +90,12 @@ class AuthService:
     async def sign_in(self, uow: UnitOfWork, *, email: str, password: str, ip: str | None,
                       user_agent: str | None, replaces: str | None = None) -> SignedIn:
         email_key = email.strip().lower()[:254]
-        limiter, settings = uow.runtime.limiter, uow.settings
-        keys = (f"signin:email:{email_key}", f"signin:ip:{ip}")
-        limits = ((settings.signin_attempts, settings.signin_window_seconds),
-                  (settings.signin_attempts * 4, settings.signin_window_seconds))
-        for key, (limit, period) in zip(keys, limits, strict=True):
-            decision = await limiter.peek(key, limit=limit, period=period)
-            if not decision.allowed:
-                raise TooManyRequests("too_many_sign_in_attempts",
-                                      "Too many failed sign-ins. Wait a little and try again, or reset your "
-                                      "password.", retry_after=decision.retry_after)
+        throttle = SignInThrottle(uow, "signin", email_key, ip, "Too many failed sign-ins. Wait a little and try "
+                                                                 "again, or reset your password.")
+        await throttle.check()
         user = await UserRepository(uow.session).by_email(email_key)
         if not verify_password(user.password_hash if user else None, password) or user is None:
-            for key, (limit, period) in zip(keys, limits, strict=True):
-                await limiter.hit(key, limit=limit, period=period)
+            await throttle.failed()
             audit_service.record(uow, "auth.sign_in_failed", actor_type="anonymous", actor_label=email_key,
                                  ip=ip, organization_id=None)
             raise Unauthorized("invalid_credentials", "That e-mail and password don't match an account.")
@@ -113,7 +106,7 @@ class AuthService:
                             "Your organization is suspended. Contact support to restore access.")
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        await limiter.reset(keys[0])
+        await throttle.succeeded()
         org_id = active[0][0].id if active else None
         for org, _ in active:
             audit_service.record(uow, "auth.signed_in", organization_id=org.id, actor_type="user",

@@ -10,6 +10,7 @@ import structlog
 from softdukan.audit.service import audit_service
 from softdukan.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from softdukan.auth.service import clean_email, clean_name
+from softdukan.auth.throttle import SignInThrottle
 from softdukan.backoffice.models import StaffSession, StaffUser
 from softdukan.backoffice.repository import (
     FailedJobRow,
@@ -22,7 +23,7 @@ from softdukan.backoffice.repository import (
 from softdukan.config import Settings
 from softdukan.kit.crypto import new_token, token_hash
 from softdukan.organization.models import Organization
-from softdukan.platform.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
+from softdukan.platform.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from softdukan.platform.jobs import queue
 from softdukan.platform.runtime import build_runtime
 from softdukan.platform.uow import UnitOfWork, unit_of_work
@@ -76,21 +77,12 @@ class StaffService:
     async def sign_in(self, uow: UnitOfWork, *, email: str, password: str, ip: str | None,
                       replaces: str | None = None) -> StaffSignedIn:
         email_key = _one_line(email).lower()[:254]
-        limiter, settings = uow.runtime.limiter, uow.settings
-        # own keys: failed tenant sign-ins must not lock staff out, nor the reverse
-        keys = (f"staff-signin:email:{email_key}", f"staff-signin:ip:{ip}")
-        limits = ((settings.signin_attempts, settings.signin_window_seconds),
-                  (settings.signin_attempts * 4, settings.signin_window_seconds))
-        for key, (limit, period) in zip(keys, limits, strict=True):
-            decision = await limiter.peek(key, limit=limit, period=period)
-            if not decision.allowed:
-                raise TooManyRequests("too_many_sign_in_attempts",
-                                      "Too many failed sign-ins. Wait a little and try again.",
-                                      retry_after=decision.retry_after)
+        # own buckets: failed tenant sign-ins must not lock staff out, nor the reverse
+        throttle = SignInThrottle(uow, "staff-signin", email_key, ip)
+        await throttle.check()
         staff = await StaffUserRepository(uow.session).by_email(email_key)
         if not verify_password(staff.password_hash if staff else None, password) or staff is None:
-            for key, (limit, period) in zip(keys, limits, strict=True):
-                await limiter.hit(key, limit=limit, period=period)
+            await throttle.failed()
             log.warning("staff_sign_in_failed", email=email_key, ip=ip)
             raise Unauthorized("invalid_credentials", "That e-mail and password don't match a staff account.")
         if staff.disabled_at is not None:
@@ -98,16 +90,16 @@ class StaffService:
             raise Forbidden("staff_disabled", "This staff account is disabled.")
         if needs_rehash(staff.password_hash):
             staff.password_hash = hash_password(password)
-        await limiter.reset(keys[0])
+        await throttle.succeeded()
         sessions = StaffSessionRepository(uow.session)
         if replaces:  # rotation: the token held before signing in never works again
-            old = await sessions.by_token_hash(token_hash(settings.softdukan_secret_key, replaces))
+            old = await sessions.by_token_hash(token_hash(uow.settings.softdukan_secret_key, replaces))
             if old is not None:
                 await sessions.delete(old)
         now = uow.clock.now()
         await sessions.delete_expired(staff.id, now)
         token = new_token()
-        session = sessions.add(StaffSession(token_hash=token_hash(settings.softdukan_secret_key, token),
+        session = sessions.add(StaffSession(token_hash=token_hash(uow.settings.softdukan_secret_key, token),
                                             staff_user_id=staff.id, expires_at=now + STAFF_SESSION_TTL,
                                             created_at=now))
         await uow.flush()
