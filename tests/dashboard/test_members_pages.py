@@ -259,3 +259,13 @@ async def test_transfer_ownership(client, runtime) -> None:
     members = await _members(client, a)
     assert members[admin.email]["is_owner"] is True and members[admin.email]["role"] == "owner"
     assert members[a.owner.email]["is_owner"] is False and members[a.owner.email]["role"] == "admin"
+
+
+async def test_an_agent_cannot_remove_anyone_but_themselves(client, runtime) -> None:
+    a = await make_org(runtime)
+    agent, _ = await add_member(runtime, a, "agent")
+    other, other_id = await add_member(runtime, a, "agent")
+    await browser_sign_in(client, agent.email)
+    response = await form_post(client, f"/settings/members/{other_id}/remove", {}, page="/settings/members")
+    assert response.status_code == 403
+    assert other.email in await _members(client, a)
