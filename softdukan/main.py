@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from softdukan import api
@@ -90,6 +91,16 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _json_error(exc.status_code, code, message, None, getattr(exc, "headers", None))
         await reload_web_context(request)
         return render_error(request, exc.status_code, message)
+
+    @app.exception_handler(IntegrityError)
+    async def unique_race(request: Request, exc: IntegrityError) -> Response:
+        # services check uniqueness first; this is the concurrent request that lost the race on a unique key
+        log.warning("integrity_conflict", path=request.url.path, error=str(exc.orig)[:200])
+        message = "This conflicts with a change made at the same moment. Reload and try again."
+        if _wants_json(request):
+            return _json_error(409, "conflict", message)
+        await reload_web_context(request)
+        return render_error(request, 409, message)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

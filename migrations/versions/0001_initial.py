@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 05:41:29.965946
+Create Date: 2026-11-30 07:01:47.187365
 """
 
 from collections.abc import Sequence
@@ -225,6 +225,7 @@ def upgrade() -> None:
     op.create_table(
         "teams",
         sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("name_key", sa.String(length=320), nullable=False),
         sa.Column("description", sa.String(length=300), nullable=True),
         sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -236,7 +237,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
-        sa.UniqueConstraint("organization_id", "name", name=op.f("uq_teams_organization_id_name")),
+        sa.UniqueConstraint("organization_id", "name_key", name=op.f("uq_teams_organization_id_name_key")),
     )
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_teams_organization_id"), ["organization_id"], unique=False)

@@ -27,7 +27,8 @@ class RoleService:
 
     def _clean(self, subject: Subject, name: str, permissions: list[str],
                description: str | None = None) -> tuple[str, list[str]]:
-        name = clean_name(name, "name", "Role name", max_length=60).lower()
+        # lower-cased before the length check: some letters grow (İ → i̇), and the column holds 60
+        name = clean_name(clean_name(name, "name", "Role name").lower(), "name", "Role name", max_length=60)
         check_description(description)
         if name in BUILTIN_ROLES:
             raise Conflict("role_name_reserved", f"'{name}' is a built-in role name.", {"name": "Reserved."})

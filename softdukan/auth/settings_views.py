@@ -47,8 +47,10 @@ def too_long(values: dict[str, str], limits: dict[str, int]) -> None:
 
 
 def parse_id(raw: str, field: str, label: str) -> int:
-    if raw.strip().isdecimal() and 1 <= int(raw) <= MAX_ID:
-        return int(raw)
+    digits = raw.strip()
+    # length first: int() refuses more than 4300 digits with a ValueError, and no id has more than 19
+    if digits.isdecimal() and len(digits) <= len(str(MAX_ID)) and 1 <= int(digits) <= MAX_ID:
+        return int(digits)
     raise Invalid("missing_field", f"Choose {label}.", {field: f"Choose {label}."})
 
 

@@ -6,7 +6,7 @@ from softdukan.auth.models import User
 from softdukan.auth.subject import Subject
 from softdukan.kit.repository import Repository
 from softdukan.organization.models import Membership
-from softdukan.team.models import Team, TeamMember
+from softdukan.team.models import Team, TeamMember, name_key
 
 
 class TeamRepository(Repository[Team]):
@@ -19,7 +19,7 @@ class TeamRepository(Repository[Team]):
         return await self.one_or_none(self.readable(subject).where(Team.id == team_id))
 
     async def by_name(self, subject: Subject, name: str) -> Team | None:
-        return await self.one_or_none(self.readable(subject).where(func.lower(Team.name) == name.lower()))
+        return await self.one_or_none(self.readable(subject).where(Team.name_key == name_key(name)))
 
     async def list_with_sizes(self, subject: Subject) -> list[tuple[Team, int]]:
         rows = await self.session.execute(

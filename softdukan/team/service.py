@@ -12,7 +12,7 @@ from softdukan.organization.models import Membership
 from softdukan.organization.repository import MembershipRepository
 from softdukan.platform.errors import Conflict, NotFound
 from softdukan.platform.uow import UnitOfWork
-from softdukan.team.models import Team, TeamMember
+from softdukan.team.models import Team, TeamMember, name_key
 from softdukan.team.repository import TeamRepository
 
 
@@ -45,8 +45,8 @@ class TeamService:
         name = clean_name(name, "name", "Team name", max_length=80)
         check_description(description)
         await self._unique(uow, subject, name)
-        team = Team(organization_id=subject.organization_id, name=name, description=description or None,
-                    created_at=uow.clock.now())
+        team = Team(organization_id=subject.organization_id, name=name, name_key=name_key(name),
+                    description=description or None, created_at=uow.clock.now())
         uow.session.add(team)
         await uow.flush()
         audit_service.record(uow, "team.created", subject=subject, target=team, target_label=name)
@@ -59,7 +59,7 @@ class TeamService:
         name = clean_name(name, "name", "Team name", max_length=80)
         check_description(description)
         await self._unique(uow, subject, name, team.id)
-        team.name, team.description = name, description or None
+        team.name, team.name_key, team.description = name, name_key(name), description or None
         audit_service.record(uow, "team.updated", subject=subject, target=team, target_label=name)
         return team
 
