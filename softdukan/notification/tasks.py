@@ -34,6 +34,7 @@ async def deliver_email(uow: UnitOfWork, email_id: int) -> None:
     if not smtp_url:
         email.status, email.sent_at = "mailbox", uow.clock.now()
         return
+    await uow.release()  # don't hold the database (on SQLite, its write lock) while SMTP answers
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = uow.settings.mail_from, email.to_address, email.subject
     message.set_content(email.body_text)

@@ -60,6 +60,14 @@ class UnitOfWork:
             except Exception:  # the change is committed; a lost live update must not fail the request
                 log.exception("event_publish_failed", type=event.type)
 
+    async def release(self) -> None:
+        """End the current transaction before slow outside I/O (SMTP, Meta's API): no database lock or
+        connection is held while waiting. What was pending commits now (events publish, jobs wake);
+        loaded objects stay usable and later changes go into a new transaction that commits at the edge.
+        An outside call is at-least-once either way: a crash after it and before the final commit
+        repeats it on retry, with or without this."""
+        await self.commit()
+
     async def rollback(self) -> None:
         await self.session.rollback()
         self._events.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from email import message_from_bytes
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from softdukan.notification.models import OutboundEmail
 from softdukan.notification.service import mail_service
@@ -75,3 +75,44 @@ async def test_without_smtp_the_email_lands_in_the_mailbox(runtime, drain_jobs) 
     async with runtime.sessionmaker() as session:
         email = await session.get(OutboundEmail, email_id)
     assert email is not None and email.status == "mailbox"
+
+
+async def test_a_slow_smtp_server_does_not_hold_the_database(settings, runtime) -> None:
+    """While the SMTP server stalls, another writer gets the database at once (on SQLite: the write lock)."""
+    import asyncio
+    import threading
+
+    from sqlalchemy import update
+
+    entered, proceed = threading.Event(), threading.Event()
+
+    class SlowInbox(Inbox):
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            entered.set()
+            await asyncio.get_running_loop().run_in_executor(None, proceed.wait, 30)
+            return await super().handle_DATA(server, session, envelope)
+
+    inbox = SlowInbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    smtp_runtime = build_runtime(settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{port}"}))
+    try:
+        email_id = await send_one(smtp_runtime, "customer@example.com")
+        delivery = asyncio.create_task(drain(smtp_runtime))
+        assert await asyncio.to_thread(entered.wait, 30), "the SMTP server never saw the message"
+        async with runtime.sessionmaker() as session:  # a writer while SMTP is stalled
+            await session.execute(text("PRAGMA busy_timeout = 200")) if runtime.engine.dialect.name == "sqlite" \
+                else None
+            await session.execute(update(OutboundEmail).where(OutboundEmail.id == email_id)
+                                  .values(body_text="edited while sending"))
+            await session.commit()
+        proceed.set()
+        assert await delivery == 1
+    finally:
+        proceed.set()
+        controller.stop()
+        await smtp_runtime.close()
+    async with runtime.sessionmaker() as session:
+        email = await session.get(OutboundEmail, email_id)
+    assert email is not None and email.status == "sent" and len(inbox.messages) == 1
