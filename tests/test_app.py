@@ -83,3 +83,12 @@ async def test_oversized_ids_are_422_not_a_database_overflow(client, runtime) ->
                                  ("GET", "/v1/members/0", {})):
         response = await client.request(method, path, headers=a.auth, **kwargs)
         assert response.status_code == 422, (path, response.status_code)
+
+
+async def test_percent_zero_zero_is_only_text_in_json(client, runtime) -> None:
+    a = await make_org(runtime)
+    response = await client.post("/v1/teams", json={"name": "Up to 50%00 off"}, headers=a.auth)
+    assert response.status_code == 201 and response.json()["name"] == "Up to 50%00 off"
+    literal = await client.post("/v1/teams", content=b'{"name": "back\\\\u0000slash"}',
+                                headers={**a.auth, "content-type": "application/json"})
+    assert literal.status_code == 201 and literal.json()["name"] == "back\\u0000slash"

@@ -11,12 +11,33 @@ from typing import Any
 
 import orjson
 
-_NUL_FORMS = (b"\x00", b"%00", b"\\u0000")
-
 
 def _has_nul(data: bytes) -> bool:
-    lowered = data.lower()
-    return any(form in lowered for form in _NUL_FORMS)
+    """For the query string, paths and url-encoded forms: a raw or percent-encoded NUL."""
+    return b"\x00" in data or b"%00" in data
+
+
+def _json_has_nul(body: bytes) -> bool:
+    """In JSON only decoded strings count ("%00" is just text there); invalid JSON is left to the route's 422."""
+    if b"\x00" in body:
+        return True
+    if b"\\u0000" not in body:
+        return False
+    try:
+        stack = [orjson.loads(body)]
+    except orjson.JSONDecodeError:
+        return False
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 class InputGuardMiddleware:
@@ -45,7 +66,7 @@ class InputGuardMiddleware:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        if _has_nul(body):
+        if _json_has_nul(body) if content_type.startswith(b"application/json") else _has_nul(body):
             await _refuse(send)
             return
         delivered = False
