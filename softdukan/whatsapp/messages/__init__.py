@@ -1,0 +1,105 @@
+"""Typed builders for WhatsApp Cloud API send-message payloads.
+
+Every builder is a frozen dataclass that validates the limits of the reference
+(``/work/shared/reference/whatsapp-cloud-api.md`` §1.1, §3) locally, at construction,
+and renders the exact ``POST /{version}/{phone-number-id}/messages`` body with
+``to_payload``. A broken message raises :class:`MessageValidationError` before any
+HTTP call is made, so a business owner sees *which* field is wrong and *why*.
+
+Lengths are counted in Unicode code points (``len(str)``).
+"""
+
+from softdukan.whatsapp.messages.base import Message, MessageValidationError
+from softdukan.whatsapp.messages.basic import (
+    AudioMessage,
+    Contact,
+    ContactAddress,
+    ContactEmail,
+    ContactName,
+    ContactOrg,
+    ContactPhone,
+    ContactsMessage,
+    ContactUrl,
+    DocumentMessage,
+    ImageMessage,
+    LocationMessage,
+    ReactionMessage,
+    StickerMessage,
+    TextMessage,
+    VideoMessage,
+)
+from softdukan.whatsapp.messages.interactive import (
+    CatalogMessage,
+    CtaUrlMessage,
+    FlowMessage,
+    ListMessage,
+    ListRow,
+    ListSection,
+    LocationRequestMessage,
+    MediaHeader,
+    ProductListMessage,
+    ProductMessage,
+    ProductSection,
+    ReplyButton,
+    ReplyButtonsMessage,
+    TextHeader,
+)
+from softdukan.whatsapp.messages.template import (
+    CouponCodeParameter,
+    CurrencyParameter,
+    DateTimeParameter,
+    LocationParameter,
+    MediaParameter,
+    PayloadParameter,
+    TemplateBody,
+    TemplateButton,
+    TemplateHeader,
+    TemplateMessage,
+    TextParameter,
+)
+
+__all__ = [
+    "AudioMessage",
+    "CatalogMessage",
+    "Contact",
+    "ContactAddress",
+    "ContactEmail",
+    "ContactName",
+    "ContactOrg",
+    "ContactPhone",
+    "ContactUrl",
+    "ContactsMessage",
+    "CouponCodeParameter",
+    "CtaUrlMessage",
+    "CurrencyParameter",
+    "DateTimeParameter",
+    "DocumentMessage",
+    "FlowMessage",
+    "ImageMessage",
+    "ListMessage",
+    "ListRow",
+    "ListSection",
+    "LocationMessage",
+    "LocationParameter",
+    "LocationRequestMessage",
+    "MediaHeader",
+    "MediaParameter",
+    "Message",
+    "MessageValidationError",
+    "PayloadParameter",
+    "ProductListMessage",
+    "ProductMessage",
+    "ProductSection",
+    "ReactionMessage",
+    "ReplyButton",
+    "ReplyButtonsMessage",
+    "StickerMessage",
+    "TemplateBody",
+    "TemplateButton",
+    "TemplateHeader",
+    "TemplateMessage",
+    "TextHeader",
+    "TextMessage",
+    "TextParameter",
+    "VideoMessage",
+]
