@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,9 +20,14 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     softdukan_secret_key: str = "dev-insecure-secret-change-me-0123456789abcdef"
     base_url: str = "http://127.0.0.1:8000"
-    graph_api_url: str = "http://127.0.0.1:8000/sandbox/graph"
-    graph_api_version: str = "v23.0"
-    sandbox: bool = True
+    # Meta's Graph API. Unset: the built-in sandbox at {base_url}/sandbox/graph.
+    graph_api_url: str | None = None
+    graph_api_version: str = "v24.0"
+    sandbox: bool = True  # mount the sandbox (Meta, Razorpay, customers) and the phone simulator
+    # The platform's Meta app (embedded signup code exchange; signs webhooks of numbers connected through it).
+    # Unset in the sandbox shape: derived from the secret key, and registered with the sandbox on first use.
+    meta_app_id: str | None = None
+    meta_app_secret: str | None = None
 
     # e-mail: SMTP when configured, else the dashboard mailbox (embedded shape)
     smtp_url: str | None = None  # smtp://user:pass@host:port  (smtps:// for implicit TLS)
@@ -44,6 +51,18 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def graph_url(self) -> str:
+        return (self.graph_api_url or f"{self.base_url.rstrip('/')}/sandbox/graph").rstrip("/")
+
+    @property
+    def platform_app(self) -> tuple[str, str]:
+        """(app id, app secret) of the platform's Meta app."""
+        if self.meta_app_id and self.meta_app_secret:
+            return self.meta_app_id, self.meta_app_secret
+        digest = hmac.new(self.softdukan_secret_key.encode(), b"sandbox-meta-app", hashlib.sha256).hexdigest()
+        return "1" + str(int(digest[:12], 16)).zfill(15), digest[:32]
 
     @property
     def mailbox_on(self) -> bool:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 07:01:47.187365
+Create Date: 2026-11-30 07:36:41.125738
 """
 
 from collections.abc import Sequence
@@ -269,6 +269,38 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_user_sessions_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "whatsapp_accounts",
+        sa.Column("waba_id", sa.String(length=64), nullable=False),
+        sa.Column("business_id", sa.String(length=64), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("app_id", sa.String(length=64), nullable=True),
+        sa.Column("access_token_sealed", sa.Text(), nullable=False),
+        sa.Column("app_secret_sealed", sa.Text(), nullable=False),
+        sa.Column("verify_token_sealed", sa.Text(), nullable=False),
+        sa.Column("verify_token_hash", sa.String(length=64), nullable=False),
+        sa.Column("messaging_limit_tier", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("restriction", sa.Text(), nullable=True),
+        sa.Column("webhooks_subscribed_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_whatsapp_accounts_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_whatsapp_accounts")),
+        sa.UniqueConstraint("verify_token_hash", name=op.f("uq_whatsapp_accounts_verify_token_hash")),
+        sa.UniqueConstraint("waba_id", name=op.f("uq_whatsapp_accounts_waba_id")),
+    )
+    with op.batch_alter_table("whatsapp_accounts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_whatsapp_accounts_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
         "invitations",
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("role_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -328,6 +360,51 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_memberships_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "phone_numbers",
+        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("phone_number_id", sa.String(length=64), nullable=False),
+        sa.Column("display_phone_number", sa.String(length=32), nullable=False),
+        sa.Column("wa_number", sa.String(length=20), nullable=False),
+        sa.Column("verified_name", sa.String(length=200), nullable=False),
+        sa.Column("name_status", sa.String(length=32), nullable=False),
+        sa.Column("new_display_name", sa.String(length=200), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("onboarding_step", sa.String(length=32), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("code_verification_status", sa.String(length=16), nullable=False),
+        sa.Column("quality_rating", sa.String(length=16), nullable=False),
+        sa.Column("messaging_limit_tier", sa.String(length=32), nullable=False),
+        sa.Column("throughput_level", sa.String(length=16), nullable=False),
+        sa.Column("throughput_mps", sa.Integer(), nullable=False),
+        sa.Column("pin_sealed", sa.Text(), nullable=True),
+        sa.Column("history_import", sa.String(length=16), nullable=True),
+        sa.Column("registered_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("is_default", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["whatsapp_accounts.id"],
+            name=op.f("fk_phone_numbers_account_id_whatsapp_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_phone_numbers_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_phone_numbers")),
+        sa.UniqueConstraint("phone_number_id", name=op.f("uq_phone_numbers_phone_number_id")),
+    )
+    with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_phone_numbers_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_phone_numbers_organization_id"), ["organization_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_phone_numbers_wa_number"), ["wa_number"], unique=False)
+
+    op.create_table(
         "team_members",
         sa.Column("team_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("membership_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -368,6 +445,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_team_members_membership_id"))
 
     op.drop_table("team_members")
+    with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_phone_numbers_wa_number"))
+        batch_op.drop_index(batch_op.f("ix_phone_numbers_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_phone_numbers_account_id"))
+
+    op.drop_table("phone_numbers")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_memberships_user_id"))
         batch_op.drop_index(batch_op.f("ix_memberships_role_id"))
@@ -378,6 +461,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_invitations_organization_id"))
 
     op.drop_table("invitations")
+    with op.batch_alter_table("whatsapp_accounts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_whatsapp_accounts_organization_id"))
+
+    op.drop_table("whatsapp_accounts")
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_sessions_user_id"))
 
