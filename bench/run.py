@@ -9,7 +9,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import jobs_runner
+from bench import jobs_runner, webhook_ingest
 
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
 
@@ -27,10 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=2000, help="jobs per round (job runner benchmark)")
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds per side; the median is reported")
+    parser.add_argument("--webhooks", type=int, default=3000, help="requests per round (webhook ingestion)")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL side of webhook ingestion")
+    parser.add_argument("--only", choices=["jobs", "webhooks"], help="run one benchmark")
     parser.add_argument("--output", type=Path, default=REPORT, help="where to write the report")
     args = parser.parse_args(argv)
 
-    sections = [jobs_runner.run(jobs=args.jobs, rounds=args.rounds).markdown()]
+    sections = []
+    if args.only in (None, "jobs"):
+        sections.append(jobs_runner.run(jobs=args.jobs, rounds=args.rounds).markdown())
+    if args.only in (None, "webhooks"):
+        sections.append(webhook_ingest.run(requests=args.webhooks, rounds=args.rounds,
+                                           postgres=not args.no_postgres).markdown())
     report = "\n".join([
         "# SoftDukan benchmarks",
         "",
