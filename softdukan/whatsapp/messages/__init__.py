@@ -28,6 +28,16 @@ from softdukan.whatsapp.messages.basic import (
     TextMessage,
     VideoMessage,
 )
+from softdukan.whatsapp.messages.commerce import (
+    Beneficiary,
+    Charge,
+    Discount,
+    ImporterAddress,
+    OrderDetailsMessage,
+    OrderItem,
+    OrderStatusMessage,
+    PaymentGateway,
+)
 from softdukan.whatsapp.messages.interactive import (
     CatalogMessage,
     CtaUrlMessage,
@@ -44,6 +54,7 @@ from softdukan.whatsapp.messages.interactive import (
     ReplyButtonsMessage,
     TextHeader,
 )
+from softdukan.whatsapp.messages.receipts import ReadReceipt
 from softdukan.whatsapp.messages.template import (
     CouponCodeParameter,
     CurrencyParameter,
@@ -60,7 +71,9 @@ from softdukan.whatsapp.messages.template import (
 
 __all__ = [
     "AudioMessage",
+    "Beneficiary",
     "CatalogMessage",
+    "Charge",
     "Contact",
     "ContactAddress",
     "ContactEmail",
@@ -73,9 +86,11 @@ __all__ = [
     "CtaUrlMessage",
     "CurrencyParameter",
     "DateTimeParameter",
+    "Discount",
     "DocumentMessage",
     "FlowMessage",
     "ImageMessage",
+    "ImporterAddress",
     "ListMessage",
     "ListRow",
     "ListSection",
@@ -86,11 +101,16 @@ __all__ = [
     "MediaParameter",
     "Message",
     "MessageValidationError",
+    "OrderDetailsMessage",
+    "OrderItem",
+    "OrderStatusMessage",
     "PayloadParameter",
+    "PaymentGateway",
     "ProductListMessage",
     "ProductMessage",
     "ProductSection",
     "ReactionMessage",
+    "ReadReceipt",
     "ReplyButton",
     "ReplyButtonsMessage",
     "StickerMessage",
