@@ -1,4 +1,4 @@
-"""The `softdukan` command: serve | worker | scheduler | migrate | demo | create-staff."""
+"""The `softdukan` command: serve | worker | scheduler | migrate | demo | create-staff | sandbox."""
 
 from __future__ import annotations
 
@@ -70,6 +70,19 @@ def worker(processes: int = 1, threads: int = 4) -> None:
     from softdukan.platform.jobs.worker import run_worker
 
     raise typer.Exit(run_worker(processes=processes, threads=threads))
+
+
+@app.command()
+def sandbox(host: str = "127.0.0.1", port: int = 8100) -> None:
+    """Run the sandbox alone (a local Meta: Graph API, webhooks, virtual customers) against DATABASE_URL."""
+    import uvicorn
+
+    from softdukan.kit.migrate import upgrade
+    from softdukan.sandbox.app import create_sandbox_app
+
+    upgrade(get_settings().database_url)
+    typer.echo(f"sandbox Graph API at http://{host}:{port}/sandbox/graph (set GRAPH_API_URL to it)")
+    uvicorn.run(create_sandbox_app(), host=host, port=port, log_level=get_settings().log_level.lower())
 
 
 @app.command()

@@ -1,0 +1,99 @@
+"""The behaviour profile: how this sandbox run behaves (latency, ratios, failures, limits, review, webhooks).
+
+Stored as one JSON row (`sandbox_settings` key "profile"); `PUT /_sandbox/profile` merges a partial update.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import select
+
+from softdukan.platform.uow import UnitOfWork
+from softdukan.sandbox.graph.errors import GraphFault
+from softdukan.sandbox.models import SandboxSetting
+
+PROFILE_KEY = "profile"
+
+
+class FailureRule(BaseModel):
+    code: int  # 131026, 131049, 130472, 131048, … (delivered as a `failed` webhook)
+    recipient: str | None = None  # wa_id; None: any recipient
+    ratio: float = Field(default=1.0, ge=0, le=1)  # share of matching messages that fail (deterministic per wamid)
+    categories: list[str] | None = None  # e.g. ["MARKETING"]; None: every message
+
+
+class ReviewRule(BaseModel):
+    action: str = "approve"  # approve | reject | recategorize | pause | disable
+    name_contains: str | None = None  # None: every template
+    reason: str = "INVALID_FORMAT"  # for reject
+    category: str | None = None  # for recategorize (the new category)
+
+
+class Profile(BaseModel):
+    sent_after_seconds: float = Field(default=0.3, ge=0, le=3600)
+    delivered_after_seconds: float = Field(default=0.8, ge=0, le=86400)
+    read_after_seconds: float = Field(default=3.0, ge=0, le=86400)
+    delivery_ratio: float = Field(default=1.0, ge=0, le=1)
+    read_ratio: float = Field(default=0.6, ge=0, le=1)
+    failures: list[FailureRule] = Field(default_factory=list)
+    csw_mode: str = Field(default="async", pattern="^(async|sync)$")  # non-template outside the CSW
+    messaging_limit_code: int = 131064  # undocumented by Meta: configurable
+    enforce_throughput: bool = True
+    throughput_mps: int | None = Field(default=None, ge=1, le=100000)  # None: by the number's level
+    enforce_pair_rate: bool = True
+    enforce_management_rate: bool = True  # 200 (or 5,000) management calls per hour per app per WABA
+    template_review_delay_seconds: float = Field(default=5.0, ge=0, le=86400)
+    template_review_rules: list[ReviewRule] = Field(default_factory=lambda: [ReviewRule()])
+    display_name_review_delay_seconds: float = Field(default=5.0, ge=0, le=86400)
+    webhook_version: str = Field(default="v24.0", pattern=r"^v\d{1,2}\.0$")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    retry_schedule_seconds: list[float] = Field(
+        default_factory=lambda: [5.0, 15.0, 60.0, 300.0, 1800.0, 7200.0, 21600.0, 86400.0, 172800.0]
+    )
+    oauth_code_ttl_seconds: float = Field(default=30.0, gt=0, le=86400)
+
+    @property
+    def webhook_major(self) -> int:
+        return int(self.webhook_version[1:].split(".")[0])
+
+
+async def load_profile(uow: UnitOfWork) -> Profile:
+    row = (
+        await uow.session.execute(select(SandboxSetting).where(SandboxSetting.key == PROFILE_KEY))
+    ).scalar_one_or_none()
+    if row is None:
+        return Profile()
+    try:
+        return Profile.model_validate(row.data)
+    except ValidationError:
+        return Profile()
+
+
+async def update_profile(uow: UnitOfWork, changes: dict[str, Any], *, replace: bool = False) -> Profile:
+    row = (
+        await uow.session.execute(select(SandboxSetting).where(SandboxSetting.key == PROFILE_KEY))
+    ).scalar_one_or_none()
+    current = {} if replace or row is None else dict(row.data)
+    current.update(changes)
+    try:
+        profile = Profile.model_validate(current)
+    except ValidationError as exc:
+        raise GraphFault(100, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+    if row is None:
+        row = SandboxSetting(key=PROFILE_KEY, data={})
+        uow.session.add(row)
+    row.data = profile.model_dump()
+    return profile
+
+
+def chance(seed: str, ratio: float) -> bool:
+    """A deterministic coin: the same message always lands the same way for a given ratio."""
+    if ratio >= 1:
+        return True
+    if ratio <= 0:
+        return False
+    value = int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return value < ratio

@@ -1,0 +1,38 @@
+"""The sandbox's Python API (same process as the product): what the control API does, callable directly.
+
+Every function takes the caller's unit of work first and never commits.
+"""
+
+from softdukan.sandbox.graph.profile import Profile, load_profile, update_profile
+from softdukan.sandbox.service.accounts import (
+    add_foreign_number,
+    exchange_code,
+    last_code,
+    provision,
+    signup,
+    upsert_app,
+)
+from softdukan.sandbox.service.customers import (
+    customer_reads,
+    customer_sends,
+    list_customers,
+    thread,
+    upsert_customer,
+)
+
+__all__ = [
+    "Profile",
+    "add_foreign_number",
+    "customer_reads",
+    "customer_sends",
+    "exchange_code",
+    "last_code",
+    "list_customers",
+    "load_profile",
+    "provision",
+    "signup",
+    "thread",
+    "update_profile",
+    "upsert_app",
+    "upsert_customer",
+]
