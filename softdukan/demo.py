@@ -14,6 +14,7 @@ from softdukan.auth.repository import UserRepository
 from softdukan.auth.roles import role_service
 from softdukan.auth.service import auth_service
 from softdukan.config import ROOT, Settings
+from softdukan.number.provision import ensure_demo_number
 from softdukan.organization.models import Membership, Organization
 from softdukan.organization.service import organization_service
 from softdukan.platform.runtime import build_runtime
@@ -83,6 +84,8 @@ async def ensure_demo(settings: Settings) -> dict[str, Any]:
                 assert subject is not None
                 created = await api_key_service.create(uow, subject, name="Demo key (all scopes)", scopes=sorted(ALL))
                 saved = {"organization_id": org.id, "api_key": created.secret}
+            # one connected sandbox number (made once); its Graph credentials are read back every run
+            whatsapp = await ensure_demo_number(uow, org.id, business_name=DEMO_BUSINESS) if settings.sandbox else {}
     finally:
         await runtime.close()
     saved_path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,4 +94,4 @@ async def ensure_demo(settings: Settings) -> dict[str, Any]:
     return {"base_url": settings.base_url, "organization": DEMO_BUSINESS, "owner_email": DEMO_EMAIL,
             "owner_password": DEMO_PASSWORD, "api_key": saved["api_key"],
             "agent_email": "arjun@demo-dukan.example.com", "agent_password": DEMO_PASSWORD,
-            "mailbox_url": f"{settings.base_url}/mailbox" if settings.mailbox_on else None}
+            "mailbox_url": f"{settings.base_url}/mailbox" if settings.mailbox_on else None, **whatsapp}

@@ -26,12 +26,18 @@ STEP_ADDED = "added"
 STEP_CODE_REQUESTED = "code_requested"
 STEP_VERIFIED = "verified"
 STEP_REGISTERED = "registered"
+STEP_SUBSCRIBED = "subscribed"  # webhooks subscribed; display name (or, coexistence, history import) next
 STEP_DONE = "done"
 
 # PhoneNumber.source: how the number came to us.
 SOURCE_NEW = "new"
 SOURCE_COEXISTENCE = "coexistence"  # WhatsApp Business app number (fixed 20 mps, no register/deregister)
 SOURCE_MIGRATION = "migration"  # moved from another provider with the two-step PIN
+
+# PhoneNumber.history_import (coexistence only): the offer to import the Business app's chats.
+HISTORY_REQUESTED = "requested"
+HISTORY_DECLINED = "declined"
+HISTORY_DONE = "done"
 
 
 class WhatsAppAccount(TenantModel):
@@ -78,7 +84,9 @@ class PhoneNumber(TenantModel):
     throughput_level: Mapped[str] = mapped_column(String(16), default="STANDARD")
     throughput_mps: Mapped[int] = mapped_column(Integer, default=80)
     pin_sealed: Mapped[str | None] = mapped_column(Text)  # two-step verification PIN
-    history_import: Mapped[str | None] = mapped_column(String(16))  # coexistence: None | requested | done
+    history_import: Mapped[str | None] = mapped_column(String(16))  # coexistence: None|requested|declined|done
+    code_method: Mapped[str | None] = mapped_column(String(8))  # SMS | VOICE, the last verification code asked for
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last read of Meta's fields
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
