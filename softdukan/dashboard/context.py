@@ -110,7 +110,8 @@ class CsrfCookieMiddleware:
         self.app, self.secret_key, self.secure = app, secret_key, secure
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(("/v1", "/static", "/healthz", "/openapi.json")):
+        if scope["type"] != "http" or scope["path"].startswith(
+                ("/v1", "/static", "/healthz", "/openapi.json", "/webhooks")):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
