@@ -21,6 +21,14 @@ class Event:
         data.pop("user_ids", None)
         return data
 
+    def summary(self) -> str | None:
+        """One line for a person (the dashboard shows it as a toast); None: pages react silently."""
+        return None
+
     def envelope(self) -> dict[str, Any]:
-        return {"type": self.type, "organization_id": self.organization_id, "permission": self.permission,
-                "user_ids": list(self.user_ids), "data": self.payload()}
+        envelope = {"type": self.type, "organization_id": self.organization_id, "permission": self.permission,
+                    "user_ids": list(self.user_ids), "data": self.payload()}
+        summary = self.summary()
+        if summary:
+            envelope["summary"] = summary
+        return envelope

@@ -2,9 +2,17 @@
 // dispatches messages to elements with sse-swap, so listen on the EventSource itself, once per source.
 const seenSources = new WeakSet();
 
+function onEvent(data) {
+  if (!data || !data.type) return;
+  document.dispatchEvent(new CustomEvent("softdukan:event", { detail: data }));
+  if (data.summary) showToast(data);
+}
+
+// Only events that carry a human summary pop a toast; pages react to the rest themselves
+// (listen for `softdukan:event`), so a busy inbox does not bury the screen in status changes.
 function showToast(data) {
   const box = document.getElementById("live-toasts");
-  if (!box || !data.type) return;
+  if (!box) return;
   const toast = document.createElement("div");
   toast.className = "toast show align-items-center text-bg-light border";
   toast.setAttribute("role", "status");
@@ -13,7 +21,6 @@ function showToast(data) {
   toast.querySelector(".toast-body").textContent = data.summary || data.type;
   box.appendChild(toast);
   setTimeout(() => toast.remove(), 8000);
-  document.dispatchEvent(new CustomEvent("softdukan:event", { detail: data }));
 }
 
 document.addEventListener("htmx:sseOpen", (e) => {
@@ -21,6 +28,6 @@ document.addEventListener("htmx:sseOpen", (e) => {
   if (!source || seenSources.has(source)) return;
   seenSources.add(source);
   source.addEventListener("message", (message) => {
-    try { showToast(JSON.parse(message.data)); } catch { /* not JSON: ignore */ }
+    try { onEvent(JSON.parse(message.data)); } catch { /* not JSON: ignore */ }
   });
 });
