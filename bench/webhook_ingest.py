@@ -30,6 +30,7 @@ import softdukan.models  # noqa: F401  every table
 from bench import loadgen
 from bench.postgres import cluster
 from softdukan.config import Settings
+from softdukan.inbound.models import InboundEvent
 from softdukan.kit import migrate
 from softdukan.kit.crypto import SecretBox, token_hash
 from softdukan.number.models import CONNECTED, PhoneNumber, WhatsAppAccount
@@ -55,6 +56,7 @@ class Side:
     p99_ms: float = 0.0
     paced_rate: float = 0.0
     paced_failed: int = 0
+    stored_events: int = 0
     stored_jobs: int = 0
     expected_jobs: int = 0
 
@@ -83,8 +85,8 @@ class Result:
             ]
         latency = [f"| {s.database} | {s.paced_rate:,.0f} | {s.p50_ms:.1f} | {s.p99_ms:.1f} | {s.paced_failed} |"
                    for s in self.sides]
-        checks = [f"{s.database}: {s.stored_jobs:,} routing jobs stored for {s.expected_jobs:,} accepted webhooks"
-                  for s in self.sides]
+        checks = [f"{s.database}: {s.expected_jobs:,} webhooks acknowledged, {s.stored_events:,} raw events stored, "
+                  f"{s.stored_jobs:,} routing jobs queued" for s in self.sides]
         return "\n".join([
             f"## {TITLE}",
             "",
@@ -163,11 +165,14 @@ async def _seed(database_url: str) -> None:
         await runtime.close()
 
 
-async def _count_jobs(database_url: str) -> int:
+async def _count_stored(database_url: str) -> tuple[int, int]:
+    """(raw events stored, routing jobs queued)."""
     runtime = build_runtime(Settings(database_url=database_url, softdukan_secret_key=SECRET_KEY))
     try:
         async with runtime.sessionmaker() as session:
-            return int(await session.scalar(select(func.count()).select_from(Job)) or 0)
+            events = await session.scalar(select(func.count()).select_from(InboundEvent))
+            jobs = await session.scalar(select(func.count()).select_from(Job))
+            return int(events or 0), int(jobs or 0)
     finally:
         await runtime.close()
 
@@ -214,7 +219,7 @@ def _measure(database: str, database_url: str, requests: int, rounds: int) -> Si
         accepted += paced.sent - paced.failed
         side.paced_rate, side.paced_failed = target, paced.failed
         side.p50_ms, side.p99_ms = paced.percentile(50) * 1000, paced.percentile(99) * 1000
-    side.stored_jobs = asyncio.run(_count_jobs(database_url))
+    side.stored_events, side.stored_jobs = asyncio.run(_count_stored(database_url))
     side.expected_jobs = accepted
     return side
 

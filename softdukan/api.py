@@ -4,9 +4,12 @@ from fastapi import APIRouter
 
 from softdukan.audit.api import router as audit_router
 from softdukan.auth.api import router as auth_router
+from softdukan.conversation.api import router as conversation_router
+from softdukan.number.api import router as number_router
 from softdukan.organization.api import router as organization_router
 from softdukan.team.api import router as team_router
 
 router = APIRouter(prefix="/v1")
-for domain_router in (auth_router, organization_router, team_router, audit_router):
+for domain_router in (auth_router, organization_router, team_router, audit_router, number_router,
+                      conversation_router):
     router.include_router(domain_router)

@@ -139,10 +139,20 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.background = None
     _install_error_handlers(app)
     app.include_router(api.router)
+    from softdukan.inbound.webhooks import router as whatsapp_webhooks
+
+    app.include_router(whatsapp_webhooks)  # Meta's callback: signed, no session or CSRF
 
     from softdukan import web  # the dashboard, backoffice and live events
 
     web.mount(app)
+    if settings.sandbox:  # a faithful local Meta at /sandbox/graph
+        from softdukan import sandbox
+
+        sandbox.mount(app)
+        from softdukan.sandbox.simulator.views import router as phone_simulator
+
+        app.include_router(phone_simulator)  # /sandbox/phone: plays the customers; CSRF-checked, no sign-in
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(InputGuardMiddleware)  # outermost: nothing downstream sees a NUL
 

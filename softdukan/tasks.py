@@ -1,7 +1,12 @@
 """Imports every module that registers tasks, so runners and workers know them all (and every model,
 so a job row's foreign keys resolve in any process)."""
 
+import softdukan.conversation.receipts
+import softdukan.conversation.tasks
+import softdukan.inbound.tasks
 import softdukan.models
 import softdukan.notification.tasks
+import softdukan.number.tasks
 import softdukan.platform.idempotency
-import softdukan.platform.jobs.maintenance  # noqa: F401
+import softdukan.platform.jobs.maintenance
+import softdukan.sandbox.graph.tasks  # noqa: F401

@@ -16,7 +16,8 @@ def _routers() -> list[APIRouter]:
     routers = [auth_views, home_views]
     for module in ("softdukan.auth.settings_views", "softdukan.organization.views", "softdukan.team.views",
                    "softdukan.audit.views", "softdukan.notification.views", "softdukan.platform.realtime.views",
-                   "softdukan.backoffice.views"):
+                   "softdukan.backoffice.views", "softdukan.inbound.backoffice", "softdukan.number.views",
+                   "softdukan.conversation.views"):
         try:
             routers.append(__import__(module, fromlist=["router"]).router)
         except ModuleNotFoundError as exc:  # a domain's pages not written yet

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 07:36:41.125738
+Create Date: 2026-11-30 08:13:28.880759
 """
 
 from collections.abc import Sequence
@@ -62,6 +62,49 @@ def upgrade() -> None:
     with op.batch_alter_table("outbound_emails", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbound_emails_to_address"), ["to_address"], unique=False)
 
+    op.create_table(
+        "sandbox_apps",
+        sa.Column("app_id", sa.String(length=64), nullable=False),
+        sa.Column("secret", sa.String(length=200), nullable=False),
+        sa.Column("callback_url", sa.Text(), nullable=True),
+        sa.Column("verify_token", sa.String(length=200), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_apps")),
+        sa.UniqueConstraint("app_id", name=op.f("uq_sandbox_apps_app_id")),
+    )
+    op.create_table(
+        "sandbox_businesses",
+        sa.Column("business_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.Column("messaging_limit_tier", sa.String(length=32), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_businesses")),
+        sa.UniqueConstraint("business_id", name=op.f("uq_sandbox_businesses_business_id")),
+    )
+    op.create_table(
+        "sandbox_customers",
+        sa.Column("wa_id", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("on_whatsapp", sa.Boolean(), nullable=False),
+        sa.Column("opted_out_marketing", sa.Boolean(), nullable=False),
+        sa.Column("failure_code", sa.Integer(), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_customers")),
+        sa.UniqueConstraint("wa_id", name=op.f("uq_sandbox_customers_wa_id")),
+    )
+    op.create_table(
+        "sandbox_settings",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_settings")),
+        sa.UniqueConstraint("key", name=op.f("uq_sandbox_settings_key")),
+    )
     op.create_table(
         "staff_users",
         sa.Column("email", sa.String(length=254), nullable=False),
@@ -140,6 +183,30 @@ def upgrade() -> None:
         batch_op.create_index("ix_audit_org_created", ["organization_id", "created_at"], unique=False)
 
     op.create_table(
+        "contacts",
+        sa.Column("wa_id", sa.String(length=64), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("profile_name", sa.String(length=200), nullable=True),
+        sa.Column("first_seen_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_inbound_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("changed_number_to", sa.String(length=64), nullable=True),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_contacts_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
+        sa.UniqueConstraint("organization_id", "wa_id", name=op.f("uq_contacts_organization_id_wa_id")),
+    )
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_contacts_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
         "jobs",
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("args", sa.JSON(), nullable=False),
@@ -205,6 +272,103 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("roles", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_roles_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "sandbox_oauth_codes",
+        sa.Column("code", sa.String(length=200), nullable=False),
+        sa.Column("app_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("business_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("waba_ids", sa.JSON(), nullable=False),
+        sa.Column("expires_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["app_pk"], ["sandbox_apps.id"], name=op.f("fk_sandbox_oauth_codes_app_pk_sandbox_apps"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["business_pk"],
+            ["sandbox_businesses.id"],
+            name=op.f("fk_sandbox_oauth_codes_business_pk_sandbox_businesses"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_oauth_codes")),
+        sa.UniqueConstraint("code", name=op.f("uq_sandbox_oauth_codes_code")),
+    )
+    op.create_table(
+        "sandbox_tokens",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("business_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("app_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("waba_ids", sa.JSON(), nullable=False),
+        sa.Column("revoked", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["app_pk"], ["sandbox_apps.id"], name=op.f("fk_sandbox_tokens_app_pk_sandbox_apps"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["business_pk"],
+            ["sandbox_businesses.id"],
+            name=op.f("fk_sandbox_tokens_business_pk_sandbox_businesses"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_tokens")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_sandbox_tokens_token_hash")),
+    )
+    with op.batch_alter_table("sandbox_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sandbox_tokens_business_pk"), ["business_pk"], unique=False)
+
+    op.create_table(
+        "sandbox_wabas",
+        sa.Column("waba_id", sa.String(length=64), nullable=False),
+        sa.Column("business_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("timezone_id", sa.String(length=8), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("payment_method_ok", sa.Boolean(), nullable=False),
+        sa.Column("payments_tos_accepted", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["business_pk"],
+            ["sandbox_businesses.id"],
+            name=op.f("fk_sandbox_wabas_business_pk_sandbox_businesses"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_wabas")),
+        sa.UniqueConstraint("waba_id", name=op.f("uq_sandbox_wabas_waba_id")),
+    )
+    with op.batch_alter_table("sandbox_wabas", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sandbox_wabas_business_pk"), ["business_pk"], unique=False)
+
+    op.create_table(
+        "sandbox_webhook_deliveries",
+        sa.Column("app_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("waba_id", sa.String(length=64), nullable=False),
+        sa.Column("field", sa.String(length=64), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("url", sa.Text(), nullable=True),
+        sa.Column("next_attempt_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["app_pk"],
+            ["sandbox_apps.id"],
+            name=op.f("fk_sandbox_webhook_deliveries_app_pk_sandbox_apps"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_webhook_deliveries")),
+    )
+    with op.batch_alter_table("sandbox_webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sandbox_webhook_deliveries_app_pk"), ["app_pk"], unique=False)
+        batch_op.create_index(batch_op.f("ix_sandbox_webhook_deliveries_waba_id"), ["waba_id"], unique=False)
 
     op.create_table(
         "staff_sessions",
@@ -301,6 +465,45 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_whatsapp_accounts_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
+        "inbound_events",
+        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("field", sa.String(length=64), nullable=False),
+        sa.Column("phone_number_id", sa.String(length=64), nullable=True),
+        sa.Column("wamid", sa.String(length=200), nullable=True),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("received_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("note", sa.String(length=300), nullable=True),
+        sa.Column("routed_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["whatsapp_accounts.id"],
+            name=op.f("fk_inbound_events_account_id_whatsapp_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_inbound_events_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_events")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_inbound_events_dedupe_key")),
+    )
+    with op.batch_alter_table("inbound_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_inbound_events_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_inbound_events_organization_id"), ["organization_id"], unique=False)
+        batch_op.create_index("ix_inbound_events_state", ["state", "received_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_inbound_events_wamid"), ["wamid"], unique=False)
+
+    op.create_table(
         "invitations",
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("role_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -378,6 +581,8 @@ def upgrade() -> None:
         sa.Column("throughput_mps", sa.Integer(), nullable=False),
         sa.Column("pin_sealed", sa.Text(), nullable=True),
         sa.Column("history_import", sa.String(length=16), nullable=True),
+        sa.Column("code_method", sa.String(length=8), nullable=True),
+        sa.Column("refreshed_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("registered_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("is_default", sa.Boolean(), nullable=False),
         sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
@@ -403,6 +608,238 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_phone_numbers_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_phone_numbers_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_phone_numbers_wa_number"), ["wa_number"], unique=False)
+
+    op.create_table(
+        "sandbox_phone_numbers",
+        sa.Column("phone_number_id", sa.String(length=64), nullable=False),
+        sa.Column("waba_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("wa_number", sa.String(length=20), nullable=False),
+        sa.Column("display_phone_number", sa.String(length=32), nullable=False),
+        sa.Column("verified_name", sa.String(length=200), nullable=False),
+        sa.Column("name_status", sa.String(length=32), nullable=False),
+        sa.Column("new_display_name", sa.String(length=200), nullable=True),
+        sa.Column("new_name_status", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("registered", sa.Boolean(), nullable=False),
+        sa.Column("needs_reregister", sa.Boolean(), nullable=False),
+        sa.Column("code_verification_status", sa.String(length=16), nullable=False),
+        sa.Column("last_code", sa.String(length=6), nullable=True),
+        sa.Column("code_sent_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("two_step_enabled", sa.Boolean(), nullable=False),
+        sa.Column("pin", sa.String(length=6), nullable=True),
+        sa.Column("pin_failures", sa.Integer(), nullable=False),
+        sa.Column("coexistence", sa.Boolean(), nullable=False),
+        sa.Column("onboarded_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("migrating", sa.Boolean(), nullable=False),
+        sa.Column("data_localization_region", sa.String(length=4), nullable=True),
+        sa.Column("throughput_level", sa.String(length=16), nullable=False),
+        sa.Column("quality_rating", sa.String(length=16), nullable=False),
+        sa.Column("is_test_number", sa.Boolean(), nullable=False),
+        sa.Column("allowed_recipients", sa.JSON(), nullable=False),
+        sa.Column("register_events", sa.JSON(), nullable=False),
+        sa.Column("sync_requests", sa.JSON(), nullable=False),
+        sa.Column("commerce_settings", sa.JSON(), nullable=False),
+        sa.Column("deleted_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("registered_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["waba_pk"],
+            ["sandbox_wabas.id"],
+            name=op.f("fk_sandbox_phone_numbers_waba_pk_sandbox_wabas"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_phone_numbers")),
+        sa.UniqueConstraint("phone_number_id", name=op.f("uq_sandbox_phone_numbers_phone_number_id")),
+    )
+    with op.batch_alter_table("sandbox_phone_numbers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sandbox_phone_numbers_wa_number"), ["wa_number"], unique=False)
+        batch_op.create_index(batch_op.f("ix_sandbox_phone_numbers_waba_pk"), ["waba_pk"], unique=False)
+
+    op.create_table(
+        "sandbox_subscriptions",
+        sa.Column("waba_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("app_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("override_callback_uri", sa.Text(), nullable=True),
+        sa.Column("verify_token", sa.String(length=200), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["app_pk"],
+            ["sandbox_apps.id"],
+            name=op.f("fk_sandbox_subscriptions_app_pk_sandbox_apps"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["waba_pk"],
+            ["sandbox_wabas.id"],
+            name=op.f("fk_sandbox_subscriptions_waba_pk_sandbox_wabas"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_subscriptions")),
+        sa.UniqueConstraint("waba_pk", "app_pk", name=op.f("uq_sandbox_subscriptions_waba_pk_app_pk")),
+    )
+    with op.batch_alter_table("sandbox_subscriptions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sandbox_subscriptions_app_pk"), ["app_pk"], unique=False)
+        batch_op.create_index(batch_op.f("ix_sandbox_subscriptions_waba_pk"), ["waba_pk"], unique=False)
+
+    op.create_table(
+        "sandbox_templates",
+        sa.Column("template_id", sa.String(length=64), nullable=False),
+        sa.Column("waba_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("name", sa.String(length=512), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("previous_category", sa.String(length=32), nullable=True),
+        sa.Column("parameter_format", sa.String(length=16), nullable=False),
+        sa.Column("components", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("rejected_reason", sa.String(length=64), nullable=True),
+        sa.Column("quality_score", sa.String(length=16), nullable=False),
+        sa.Column("edits", sa.JSON(), nullable=False),
+        sa.Column("history", sa.JSON(), nullable=False),
+        sa.Column("status_changed_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deleted_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["waba_pk"],
+            ["sandbox_wabas.id"],
+            name=op.f("fk_sandbox_templates_waba_pk_sandbox_wabas"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_templates")),
+        sa.UniqueConstraint("template_id", name=op.f("uq_sandbox_templates_template_id")),
+    )
+    with op.batch_alter_table("sandbox_templates", schema=None) as batch_op:
+        batch_op.create_index("ix_sandbox_templates_name", ["waba_pk", "name", "language"], unique=False)
+        batch_op.create_index(batch_op.f("ix_sandbox_templates_waba_pk"), ["waba_pk"], unique=False)
+
+    op.create_table(
+        "conversations",
+        sa.Column("phone_number_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("last_inbound_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("csw_expires_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fep_referral_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fep_referral", sa.JSON(), nullable=True),
+        sa.Column("fep_reply_by", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fep_opened_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fep_expires_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_message_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("unread_count", sa.Integer(), nullable=False),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contacts.id"], name=op.f("fk_conversations_contact_id_contacts"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_conversations_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["phone_number_id"],
+            ["phone_numbers.id"],
+            name=op.f("fk_conversations_phone_number_id_phone_numbers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
+        sa.UniqueConstraint("phone_number_id", "contact_id", name=op.f("uq_conversations_phone_number_id_contact_id")),
+    )
+    with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_conversations_contact_id"), ["contact_id"], unique=False)
+        batch_op.create_index("ix_conversations_org_last", ["organization_id", "last_message_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_conversations_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "sandbox_media",
+        sa.Column("media_id", sa.String(length=64), nullable=False),
+        sa.Column("phone_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("business_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("origin", sa.String(length=16), nullable=False),
+        sa.Column("mime_type", sa.String(length=128), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=True),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("file_size", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("expires_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deleted_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["phone_pk"],
+            ["sandbox_phone_numbers.id"],
+            name=op.f("fk_sandbox_media_phone_pk_sandbox_phone_numbers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_media")),
+        sa.UniqueConstraint("media_id", name=op.f("uq_sandbox_media_media_id")),
+    )
+    op.create_table(
+        "sandbox_messages",
+        sa.Column("wamid", sa.String(length=128), nullable=False),
+        sa.Column("phone_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("business_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("wa_id", sa.String(length=20), nullable=False),
+        sa.Column("direction", sa.String(length=3), nullable=False),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("error_code", sa.Integer(), nullable=True),
+        sa.Column("template_category", sa.String(length=32), nullable=True),
+        sa.Column("pricing", sa.JSON(), nullable=True),
+        sa.Column("conversation", sa.JSON(), nullable=True),
+        sa.Column("pricing_sent_on", sa.String(length=16), nullable=True),
+        sa.Column("biz_opaque_callback_data", sa.Text(), nullable=True),
+        sa.Column("context_wamid", sa.String(length=128), nullable=True),
+        sa.Column("counts_toward_limit", sa.Boolean(), nullable=False),
+        sa.Column("sent_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("read_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("failed_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["phone_pk"],
+            ["sandbox_phone_numbers.id"],
+            name=op.f("fk_sandbox_messages_phone_pk_sandbox_phone_numbers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_messages")),
+        sa.UniqueConstraint("wamid", name=op.f("uq_sandbox_messages_wamid")),
+    )
+    with op.batch_alter_table("sandbox_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_sandbox_messages_limit", ["business_pk", "counts_toward_limit", "created_at"], unique=False
+        )
+        batch_op.create_index("ix_sandbox_messages_thread", ["phone_pk", "wa_id", "id"], unique=False)
+
+    op.create_table(
+        "sandbox_threads",
+        sa.Column("phone_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("wa_id", sa.String(length=20), nullable=False),
+        sa.Column("last_inbound_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("referral_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fep_opened_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fep_expires_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fep_conversation_id", sa.String(length=64), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["phone_pk"],
+            ["sandbox_phone_numbers.id"],
+            name=op.f("fk_sandbox_threads_phone_pk_sandbox_phone_numbers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_threads")),
+        sa.UniqueConstraint("phone_pk", "wa_id", name=op.f("uq_sandbox_threads_phone_pk_wa_id")),
+    )
+    with op.batch_alter_table("sandbox_threads", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sandbox_threads_wa_id"), ["wa_id"], unique=False)
 
     op.create_table(
         "team_members",
@@ -434,17 +871,133 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_team_members_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_team_members_team_id"), ["team_id"], unique=False)
 
+    op.create_table(
+        "messages",
+        sa.Column("conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("phone_number_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("direction", sa.String(length=3), nullable=False),
+        sa.Column("wamid", sa.String(length=200), nullable=True),
+        sa.Column("type", sa.String(length=20), nullable=False),
+        sa.Column("content", sa.JSON(), nullable=False),
+        sa.Column("preview", sa.String(length=300), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("status_rank", sa.Integer(), nullable=False),
+        sa.Column("occurred_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("accepted_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("read_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("played_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("failed_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("error_code", sa.Integer(), nullable=True),
+        sa.Column("error_title", sa.String(length=300), nullable=True),
+        sa.Column("error_details", sa.Text(), nullable=True),
+        sa.Column("errors", sa.JSON(), nullable=True),
+        sa.Column("context_wamid", sa.String(length=200), nullable=True),
+        sa.Column("forwarded", sa.Boolean(), nullable=False),
+        sa.Column("frequently_forwarded", sa.Boolean(), nullable=False),
+        sa.Column("referral", sa.JSON(), nullable=True),
+        sa.Column("reaction_to_wamid", sa.String(length=200), nullable=True),
+        sa.Column("reaction_emoji", sa.String(length=32), nullable=True),
+        sa.Column("pricing_model", sa.String(length=8), nullable=True),
+        sa.Column("pricing_type", sa.String(length=32), nullable=True),
+        sa.Column("pricing_category", sa.String(length=40), nullable=True),
+        sa.Column("billable", sa.Boolean(), nullable=True),
+        sa.Column("meta_conversation_id", sa.String(length=100), nullable=True),
+        sa.Column("biz_opaque_callback_data", sa.String(length=512), nullable=True),
+        sa.Column("sender_membership_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contacts.id"], name=op.f("fk_messages_contact_id_contacts"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_messages_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_messages_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["phone_number_id"],
+            ["phone_numbers.id"],
+            name=op.f("fk_messages_phone_number_id_phone_numbers"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["sender_membership_id"],
+            ["memberships.id"],
+            name=op.f("fk_messages_sender_membership_id_memberships"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
+        sa.UniqueConstraint("wamid", name=op.f("uq_messages_wamid")),
+    )
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_messages_contact_id"), ["contact_id"], unique=False)
+        batch_op.create_index("ix_messages_conversation_time", ["conversation_id", "occurred_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_messages_organization_id"), ["organization_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_messages_phone_number_id"), ["phone_number_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_messages_reaction_to_wamid"), ["reaction_to_wamid"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_messages_reaction_to_wamid"))
+        batch_op.drop_index(batch_op.f("ix_messages_phone_number_id"))
+        batch_op.drop_index(batch_op.f("ix_messages_organization_id"))
+        batch_op.drop_index("ix_messages_conversation_time")
+        batch_op.drop_index(batch_op.f("ix_messages_contact_id"))
+
+    op.drop_table("messages")
     with op.batch_alter_table("team_members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_team_members_team_id"))
         batch_op.drop_index(batch_op.f("ix_team_members_organization_id"))
         batch_op.drop_index(batch_op.f("ix_team_members_membership_id"))
 
     op.drop_table("team_members")
+    with op.batch_alter_table("sandbox_threads", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_threads_wa_id"))
+
+    op.drop_table("sandbox_threads")
+    with op.batch_alter_table("sandbox_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_sandbox_messages_thread")
+        batch_op.drop_index("ix_sandbox_messages_limit")
+
+    op.drop_table("sandbox_messages")
+    op.drop_table("sandbox_media")
+    with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_conversations_organization_id"))
+        batch_op.drop_index("ix_conversations_org_last")
+        batch_op.drop_index(batch_op.f("ix_conversations_contact_id"))
+
+    op.drop_table("conversations")
+    with op.batch_alter_table("sandbox_templates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_templates_waba_pk"))
+        batch_op.drop_index("ix_sandbox_templates_name")
+
+    op.drop_table("sandbox_templates")
+    with op.batch_alter_table("sandbox_subscriptions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_subscriptions_waba_pk"))
+        batch_op.drop_index(batch_op.f("ix_sandbox_subscriptions_app_pk"))
+
+    op.drop_table("sandbox_subscriptions")
+    with op.batch_alter_table("sandbox_phone_numbers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_phone_numbers_waba_pk"))
+        batch_op.drop_index(batch_op.f("ix_sandbox_phone_numbers_wa_number"))
+
+    op.drop_table("sandbox_phone_numbers")
     with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_phone_numbers_wa_number"))
         batch_op.drop_index(batch_op.f("ix_phone_numbers_organization_id"))
@@ -461,6 +1014,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_invitations_organization_id"))
 
     op.drop_table("invitations")
+    with op.batch_alter_table("inbound_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inbound_events_wamid"))
+        batch_op.drop_index("ix_inbound_events_state")
+        batch_op.drop_index(batch_op.f("ix_inbound_events_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_inbound_events_account_id"))
+
+    op.drop_table("inbound_events")
     with op.batch_alter_table("whatsapp_accounts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_whatsapp_accounts_organization_id"))
 
@@ -474,6 +1034,20 @@ def downgrade() -> None:
 
     op.drop_table("teams")
     op.drop_table("staff_sessions")
+    with op.batch_alter_table("sandbox_webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_webhook_deliveries_waba_id"))
+        batch_op.drop_index(batch_op.f("ix_sandbox_webhook_deliveries_app_pk"))
+
+    op.drop_table("sandbox_webhook_deliveries")
+    with op.batch_alter_table("sandbox_wabas", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_wabas_business_pk"))
+
+    op.drop_table("sandbox_wabas")
+    with op.batch_alter_table("sandbox_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_tokens_business_pk"))
+
+    op.drop_table("sandbox_tokens")
+    op.drop_table("sandbox_oauth_codes")
     with op.batch_alter_table("roles", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_roles_organization_id"))
 
@@ -487,6 +1061,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobs_claim")
 
     op.drop_table("jobs")
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contacts_organization_id"))
+
+    op.drop_table("contacts")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_org_created")
         batch_op.drop_index(batch_op.f("ix_audit_events_action"))
@@ -498,6 +1076,10 @@ def downgrade() -> None:
     op.drop_table("api_keys")
     op.drop_table("users")
     op.drop_table("staff_users")
+    op.drop_table("sandbox_settings")
+    op.drop_table("sandbox_customers")
+    op.drop_table("sandbox_businesses")
+    op.drop_table("sandbox_apps")
     with op.batch_alter_table("outbound_emails", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbound_emails_to_address"))
 

@@ -17,6 +17,10 @@ PERMISSIONS: Final[dict[str, str]] = {
     "api_keys:read": "See API keys",
     "api_keys:write": "Create and revoke API keys",
     "audit:read": "Read the audit log",
+    "numbers:read": "See connected WhatsApp numbers, their status, quality and limits",
+    "numbers:write": "Connect, verify, register and refresh WhatsApp numbers",
+    "conversations:read": "See conversations and messages with customers",
+    "conversations:write": "Reply to customers and manage conversations",
 }
 
 ALL: Final[frozenset[str]] = frozenset(PERMISSIONS)
@@ -27,8 +31,11 @@ BUILTIN_ROLES: Final[dict[str, frozenset[str]]] = {
     OWNER: ALL,
     ADMIN: ALL,
     MANAGER: frozenset({"organization:read", "members:read", "teams:read", "teams:write", "roles:read",
-                        "audit:read"}),
-    AGENT: frozenset({"organization:read", "members:read", "teams:read"}),
+                        "audit:read", "numbers:read", "conversations:read",
+                        "conversations:write"}),
+    # agents see which numbers exist (the inbox shows which one a chat is on); numbers hold no secrets in reads
+    AGENT: frozenset({"organization:read", "members:read", "teams:read", "numbers:read", "conversations:read",
+                      "conversations:write"}),
 }
 
 

@@ -18,9 +18,14 @@ from sqlalchemy import func, select
 
 from softdukan.audit.models import AuditEvent
 from softdukan.auth.models import ApiKey, Role
+from softdukan.contact.service import contact_service
+from softdukan.conversation.models import Message
+from softdukan.conversation.outbound import record_outbound
 from softdukan.kit.routes import RouteInfo, api_routes
 from softdukan.main import create_app
 from softdukan.notification.models import OutboundEmail
+from softdukan.number.models import PhoneNumber
+from softdukan.number.provision import provision_sandbox_number
 from softdukan.organization.models import Invitation, Membership
 from softdukan.organization.service import organization_service
 from softdukan.platform.uow import unit_of_work
@@ -30,7 +35,7 @@ from tests.support.factories import PASSWORD, browser_sign_in, csrf_from, make_o
 
 # Pages that are not tenant pages: staff-only (their own auth) and the public sign-in/sign-up flows.
 NOT_TENANT = re.compile(r"^/(backoffice|static|sign-|forgot-password|reset-password|invitations/accept|sandbox)")
-SECRET_NAMES = ("Alpha Secret Team", "alpha-secret-role")
+SECRET_NAMES = ("Alpha Secret Team", "alpha-secret-role", "Alpha secret order")
 
 
 async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[no-untyped-def]
@@ -53,11 +58,17 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
         await uow.flush()
         await team_service.add_member(uow, a.subject, team.id, membership.id)
         key = (await uow.session.execute(select(ApiKey).where(ApiKey.organization_id == a.org.id))).scalar_one()
+        wa_account, wa_number = await provision_sandbox_number(uow, a.org.id, business_name="Alpha Victim Ltd")
+        victim_contact = await contact_service.ensure(uow, a.org.id, "919800011122")
+        victim_message = await record_outbound(uow, wa_number, victim_contact, type="text",
+                                               content={"body": SECRET_NAMES[2]}, preview=SECRET_NAMES[2])
         email = (await uow.session.execute(select(OutboundEmail).where(
             OutboundEmail.to_address == "victim-invitee@example.com"))).scalar_one()
     ids = {"email_id": email.id, "member_id": membership.id, "membership_id": membership.id, "team_id": team.id,
            "role_id": role.id,
-           "key_id": key.id, "invitation_id": invitation.id, "organization_id": a.org.id}
+           "key_id": key.id, "invitation_id": invitation.id, "organization_id": a.org.id,
+           "number_id": wa_number.id, "account_id": wa_account.id,
+           "conversation_id": victim_message.conversation_id, "message_id": victim_message.id}
     return a, ids
 
 
@@ -72,7 +83,10 @@ async def snapshot(runtime, org_id: int) -> dict[str, Any]:  # type: ignore[no-u
             "roles": await rows(Role, Role.id, Role.name, Role.permissions),
             "teams": await rows(Team, Team.id, Team.name, Team.description),
             "team_members": await rows(TeamMember, TeamMember.id, TeamMember.membership_id),
+            "numbers": await rows(PhoneNumber, PhoneNumber.id, PhoneNumber.onboarding_step, PhoneNumber.status,
+                                  PhoneNumber.is_default, PhoneNumber.refreshed_at),
             "keys": await rows(ApiKey, ApiKey.id, ApiKey.revoked_at, ApiKey.scopes),
+            "messages": await rows(Message, Message.id, Message.status, Message.wamid, Message.conversation_id),
             "invitations": await rows(Invitation, Invitation.id, Invitation.revoked_at, Invitation.accepted_at),
             "audit": (await session.execute(select(func.count()).select_from(AuditEvent)
                                             .where(AuditEvent.organization_id == org_id))).scalar_one(),
