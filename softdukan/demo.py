@@ -14,6 +14,7 @@ from softdukan.auth.repository import UserRepository
 from softdukan.auth.roles import role_service
 from softdukan.auth.service import auth_service
 from softdukan.config import ROOT, Settings
+from softdukan.demo_chats import seed_demo_chats
 from softdukan.number.provision import ensure_demo_number
 from softdukan.organization.models import Membership, Organization
 from softdukan.organization.service import organization_service
@@ -86,6 +87,8 @@ async def ensure_demo(settings: Settings) -> dict[str, Any]:
                 saved = {"organization_id": org.id, "api_key": created.secret}
             # one connected sandbox number (made once); its Graph credentials are read back every run
             whatsapp = await ensure_demo_number(uow, org.id, business_name=DEMO_BUSINESS) if settings.sandbox else {}
+            if whatsapp:
+                await seed_demo_chats(uow, whatsapp["phone_number_id"])
     finally:
         await runtime.close()
     saved_path.parent.mkdir(parents=True, exist_ok=True)
