@@ -36,6 +36,7 @@ class SandboxBusiness(Model):
     name: Mapped[str] = mapped_column(String(200))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     messaging_limit_tier: Mapped[str] = mapped_column(String(32), default="TIER_250")
+    limit_review_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a tier auto-scale review is due
 
 
 class SandboxWaba(Model):
@@ -49,6 +50,7 @@ class SandboxWaba(Model):
     status: Mapped[str] = mapped_column(String(32), default="ACTIVE")  # ACTIVE | SUSPENDED
     payment_method_ok: Mapped[bool] = mapped_column(Boolean, default=True)
     payments_tos_accepted: Mapped[bool] = mapped_column(Boolean, default=True)
+    restrictions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # restriction_type → expiration (unix)
 
 
 class SandboxSubscription(Model):
@@ -85,6 +87,8 @@ class SandboxPhoneNumber(Model):
     two_step_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     pin: Mapped[str | None] = mapped_column(String(6))
     pin_failures: Mapped[int] = mapped_column(Integer, default=0)
+    pin_failure_times: Mapped[list[str]] = mapped_column(JSON, default=_json_list)  # ISO times of wrong PINs
+    upgrade_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # throughput upgrade in progress
     coexistence: Mapped[bool] = mapped_column(Boolean, default=False)  # also on the WhatsApp Business app
     onboarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     migrating: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -179,6 +183,8 @@ class SandboxMessage(Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    played_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # voice notes: first play
+    flow_key: Mapped[str | None] = mapped_column(String(200), index=True)  # flow sends: "id:…" or "name:…"
 
 
 class SandboxMedia(Model):
@@ -212,10 +218,42 @@ class SandboxTemplate(Model):
     status: Mapped[str] = mapped_column(String(32), default="PENDING")
     rejected_reason: Mapped[str | None] = mapped_column(String(64))
     quality_score: Mapped[str] = mapped_column(String(16), default="UNKNOWN")
+    mm_lite_available: Mapped[bool] = mapped_column(Boolean, default=True)  # False → 134102 on MM Lite
     edits: Mapped[list[str]] = mapped_column(JSON, default=_json_list)  # ISO times of edits
     history: Mapped[list[Any]] = mapped_column(JSON, default=_json_list)  # [{"at", "status", "reason"?}]
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SandboxFlow(Model):
+    """A Flow known to the sandbox (only needed to block one: unknown flows are sendable)."""
+
+    __tablename__ = "sandbox_flows"
+    __table_args__ = (UniqueConstraint("waba_pk", "flow_key"),)
+
+    waba_pk: Mapped[int] = mapped_column(BigId, ForeignKey("sandbox_wabas.id", ondelete="CASCADE"), index=True)
+    flow_key: Mapped[str] = mapped_column(String(200))  # "id:<flow_id>" or "name:<flow_name>"
+    status: Mapped[str] = mapped_column(String(16), default="PUBLISHED")  # PUBLISHED | BLOCKED | THROTTLED
+
+
+class SandboxOrder(Model):
+    """The last order_details / order_status per reference_id of a business, and its payment (India)."""
+
+    __tablename__ = "sandbox_orders"
+    __table_args__ = (UniqueConstraint("business_pk", "reference_id"),)
+
+    business_pk: Mapped[int] = mapped_column(BigId, ForeignKey("sandbox_businesses.id", ondelete="CASCADE"))
+    phone_pk: Mapped[int] = mapped_column(BigId, ForeignKey("sandbox_phone_numbers.id", ondelete="CASCADE"))
+    reference_id: Mapped[str] = mapped_column(String(64))
+    wa_id: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(32), default="pending")  # pending | processing | … | canceled
+    payment_status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | captured
+    configuration_name: Mapped[str | None] = mapped_column(String(64))
+    gateway: Mapped[str | None] = mapped_column(String(16))
+    total_value: Mapped[int] = mapped_column(Integer, default=0)
+    receipt: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    transactions: Mapped[list[Any]] = mapped_column(JSON, default=_json_list)
 
 
 class SandboxWebhookDelivery(Model):

@@ -73,8 +73,13 @@ CODES: dict[int, tuple[str, int]] = {
     133015: ("Please wait a few minutes before attempting to register this phone number", 400),
     133016: ("Account register deregister rate limit exceeded", 400),
     134011: ("WhatsApp Payments terms of service not accepted", 400),
+    134100: ("Only marketing messages are supported", 400),
+    134101: ("Template is syncing", 400),
+    134102: ("Template is unavailable", 500),
     135000: ("Generic user error", 400),
     136025: ("Verify code error", 400),
+    2046: ("Invalid status transition", 400),
+    2047: ("Cannot cancel order", 400),
     2200: ("Callback verification failed", 400),
     2500: ("Unknown path components", 400),
 }
@@ -89,6 +94,8 @@ DETAILS: dict[int, str] = {
     131049: "In order to maintain a healthy ecosystem engagement, the message failed to be delivered.",
     131050: "The recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
     130472: "Failed to send message because this user's phone number is part of an experiment.",
+    131052: "Media file size too big. Max file size we currently support: 100MB. Please communicate with your "
+    "customer to send a media file that is smaller than 100MB.",
     131053: "Media upload error.",
     131064: "The business portfolio reached its messaging limit: the number of unique customers it can message "
     "outside a customer service window in a rolling 24 hours.",

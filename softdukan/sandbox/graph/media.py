@@ -114,6 +114,17 @@ def _signature(uow: UnitOfWork, media_id: str, expires: int) -> str:
     return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
+def hex_sha256(stored: str) -> str:
+    """GET /{media-id} answers the hex digest (webhooks carry base64). Rows stored base64 by older sandboxes
+    are converted."""
+    if len(stored) == 64:
+        return stored
+    try:
+        return base64.b64decode(stored).hex()
+    except ValueError:
+        return stored
+
+
 def info(uow: UnitOfWork, media: SandboxMedia, base_url: str) -> dict[str, Any]:
     expires = int((uow.clock.now() + URL_TTL).timestamp())
     url = (
@@ -124,7 +135,7 @@ def info(uow: UnitOfWork, media: SandboxMedia, base_url: str) -> dict[str, Any]:
         "messaging_product": "whatsapp",
         "url": url,
         "mime_type": media.mime_type,
-        "sha256": media.sha256,
+        "sha256": hex_sha256(media.sha256),
         "file_size": str(media.file_size),
         "id": media.media_id,
     }

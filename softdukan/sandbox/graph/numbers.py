@@ -168,8 +168,8 @@ async def register(uow: UnitOfWork, phone: SandboxPhoneNumber, body: dict[str, A
     _check_register_rate(phone, now)
     if phone.code_verification_status != "VERIFIED":
         raise GraphFault(133006, "Verify the number with request_code and verify_code before registering it.")
-    if phone.two_step_enabled and phone.pin and pin != phone.pin:
-        raise GraphFault(133005, "The two-step verification PIN is incorrect.")
+    if phone.two_step_enabled and phone.pin:
+        await _check_pin_guess(uow, phone, pin, now)
     if not phone.two_step_enabled:
         phone.pin, phone.two_step_enabled = pin, True
     phone.registered, phone.status, phone.registered_at = True, "CONNECTED", now
@@ -177,6 +177,34 @@ async def register(uow: UnitOfWork, phone: SandboxPhoneNumber, body: dict[str, A
     phone.data_localization_region = str(region).upper() if region else None
     phone.register_events = [*_recent_events(phone, now), now.isoformat()]
     return {"success": True}
+
+
+async def _check_pin_guess(uow: UnitOfWork, phone: SandboxPhoneNumber, pin: str, now: datetime) -> None:
+    """Two-step PIN guesses (reference §1.2 "Registration"): `pin_guess_limit` wrong PINs within
+    `pin_guess_window_seconds` lock registration (133008, even for the right PIN) until the oldest ages out; a wrong
+    PIN sooner than `pin_guess_min_interval_seconds` after the previous wrong one is 133009 instead of 133005."""
+    profile = await load_profile(uow)
+    window = timedelta(seconds=profile.pin_guess_window_seconds)
+    recent = [s for s in phone.pin_failure_times or [] if datetime.fromisoformat(s) > now - window]
+    if len(recent) >= profile.pin_guess_limit:
+        retry_at = datetime.fromisoformat(recent[0]) + window
+        raise GraphFault(
+            133008,
+            f"Too many two-step verification PIN guesses for this phone number. Try again after "
+            f"{retry_at.strftime('%Y-%m-%d %H:%M:%S')} UTC.",
+        )
+    if pin == phone.pin:
+        phone.pin_failure_times, phone.pin_failures = [], 0
+        return
+    previous = datetime.fromisoformat(recent[-1]) if recent else None
+    phone.pin_failure_times = [*recent, now.isoformat()]
+    phone.pin_failures = len(phone.pin_failure_times)
+    await uow.release()  # the wrong guess is remembered although the request fails (the edge rolls back errors)
+    if previous is not None and now - previous < timedelta(seconds=profile.pin_guess_min_interval_seconds):
+        raise GraphFault(
+            133009, "Two-step verification PIN was entered too quickly. Check the PIN and try again later."
+        )
+    raise GraphFault(133005, "The two-step verification PIN is incorrect.")
 
 
 async def deregister(uow: UnitOfWork, phone: SandboxPhoneNumber) -> dict[str, Any]:
@@ -337,6 +365,13 @@ async def smb_app_data(uow: UnitOfWork, phone: SandboxPhoneNumber, body: dict[st
         )
     rid = request_id()
     phone.sync_requests = {**phone.sync_requests, sync_type: rid}
+    profile = await load_profile(uow)  # the webhooks follow (graph/coexistence.py)
+    uow.enqueue(
+        "sandbox.coexistence_sync",
+        run_at=uow.clock.now() + timedelta(seconds=profile.history_delay_seconds),
+        phone_pk=phone.id,
+        sync_type=sync_type,
+    )
     return {"messaging_product": "whatsapp", "request_id": rid}
 
 

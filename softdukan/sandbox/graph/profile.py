@@ -54,6 +54,19 @@ class Profile(BaseModel):
         default_factory=lambda: [5.0, 15.0, 60.0, 300.0, 1800.0, 7200.0, 21600.0, 86400.0, 172800.0]
     )
     oauth_code_ttl_seconds: float = Field(default=30.0, gt=0, le=86400)
+    # MM Lite (reference §3.13): non-marketing template code (131055 or 134100); "syncing" window after approval
+    mm_lite_marketing_only_code: int = Field(default=134100)
+    mm_lite_sync_seconds: float = Field(default=600.0, ge=0, le=86400)
+    flow_sends_per_hour: int = Field(default=10, ge=1, le=100000)  # more → 132069 (throttled)
+    restriction_code: int = 368  # RESTRICTED_*_MESSAGING sends (Meta's code is unverified)
+    pin_guess_limit: int = Field(default=10, ge=1, le=1000)  # wrong PINs per window, then 133008
+    pin_guess_window_seconds: float = Field(default=86400.0, gt=0, le=30 * 86400)
+    pin_guess_min_interval_seconds: float = Field(default=1.0, ge=0, le=3600)  # a wrong PIN sooner → 133009
+    throughput_upgrade_seconds: float = Field(default=60.0, ge=0, le=3600)  # 131057 meanwhile
+    limit_scale_delay_seconds: float = Field(default=21600.0, ge=0, le=7 * 86400)  # Meta: within 6 h
+    history_customers: int = Field(default=3, ge=0, le=100)  # virtual customers seeded for a history sync
+    history_messages_per_customer: int = Field(default=4, ge=1, le=100)
+    history_delay_seconds: float = Field(default=1.0, ge=0, le=86400)  # between sync request and webhooks
 
     @property
     def webhook_major(self) -> int:

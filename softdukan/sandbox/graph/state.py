@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from softdukan.platform.uow import UnitOfWork
 from softdukan.sandbox.graph.errors import GraphFault
+from softdukan.sandbox.graph.limits import apply_tier, start_upgrade
 from softdukan.sandbox.graph.webhooks import queue_change
 from softdukan.sandbox.models import SandboxBusiness, SandboxPhoneNumber, SandboxTemplate, SandboxWaba
 
@@ -53,30 +54,11 @@ async def change_phone_state(uow: UnitOfWork, phone_number_id: str, body: dict[s
     business = await uow.session.get(SandboxBusiness, waba.business_pk) if waba else None
     assert waba is not None and business is not None
     if body.get("messaging_limit_tier") is not None:
-        tier = _choice(body["messaging_limit_tier"], TIERS, "messaging_limit_tier")
-        if tier != business.messaging_limit_tier:
-            business.messaging_limit_tier = tier
-            await queue_change(
-                uow,
-                waba,
-                "business_capability_update",
-                {
-                    "max_daily_conversations_per_business": tier,
-                    "max_phone_numbers_per_business": 20 if tier != "TIER_250" else 2,
-                },
-                with_time=True,
-            )
-            await queue_change(
-                uow,
-                waba,
-                "phone_number_quality_update",
-                {
-                    "display_phone_number": phone.wa_number,
-                    "event": "ONBOARDING",
-                    "max_daily_conversations_per_business": tier,
-                },
-                with_time=True,
-            )
+        await apply_tier(
+            uow, business, waba, phone, _choice(body["messaging_limit_tier"], TIERS, "messaging_limit_tier")
+        )
+    if _truthy(body.get("throughput_upgrade")):
+        await start_upgrade(uow, phone, business)
     if body.get("throughput_level") is not None:
         level = _choice(body["throughput_level"], LEVELS, "throughput_level")
         if level != phone.throughput_level and not phone.coexistence:
@@ -111,7 +93,10 @@ async def change_phone_state(uow: UnitOfWork, phone_number_id: str, body: dict[s
     if body.get("restriction") is not None:
         restriction = str(body["restriction"]).upper()
         hours = float(body.get("restriction_hours", 24))
+        if body.get("restriction_seconds") is not None:
+            hours = float(body["restriction_seconds"]) / 3600
         expiration = int((uow.clock.now() + timedelta(hours=hours)).timestamp())
+        waba.restrictions = {**(waba.restrictions or {}), restriction: expiration}
         await queue_change(
             uow,
             waba,
@@ -133,6 +118,8 @@ async def change_phone_state(uow: UnitOfWork, phone_number_id: str, body: dict[s
         "throughput_level": phone.throughput_level,
         "messaging_limit_tier": business.messaging_limit_tier,
         "status": phone.status,
+        "upgrading_until": int(phone.upgrade_ends_at.timestamp()) if phone.upgrade_ends_at else None,
+        "restrictions": waba.restrictions or {},
     }
 
 

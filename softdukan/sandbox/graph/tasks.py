@@ -30,3 +30,24 @@ async def review_display_name(uow: UnitOfWork, phone_pk: int) -> None:
     from softdukan.sandbox.graph.numbers import review_display_name as review
 
     await review(uow, phone_pk)
+
+
+@task("sandbox.finish_upgrade", max_attempts=5)
+async def finish_upgrade(uow: UnitOfWork, phone_pk: int) -> None:
+    from softdukan.sandbox.graph.limits import finish_upgrade as finish
+
+    await finish(uow, phone_pk)
+
+
+@task("sandbox.review_limit", max_attempts=5)
+async def review_limit(uow: UnitOfWork, business_pk: int, phone_pk: int) -> None:
+    from softdukan.sandbox.graph.limits import review_limit as review
+
+    await review(uow, business_pk, phone_pk)
+
+
+@task("sandbox.coexistence_sync", max_attempts=5)
+async def coexistence_sync(uow: UnitOfWork, phone_pk: int, sync_type: str) -> None:
+    from softdukan.sandbox.graph.coexistence import run_sync
+
+    await run_sync(uow, phone_pk, sync_type)

@@ -3,6 +3,8 @@
 Every function takes the caller's unit of work first and never commits.
 """
 
+from softdukan.sandbox.graph.coexistence import business_app_sends
+from softdukan.sandbox.graph.commerce import customer_pays
 from softdukan.sandbox.graph.profile import Profile, load_profile, update_profile
 from softdukan.sandbox.service.accounts import (
     add_foreign_number,
@@ -13,6 +15,7 @@ from softdukan.sandbox.service.accounts import (
     upsert_app,
 )
 from softdukan.sandbox.service.customers import (
+    customer_plays,
     customer_reads,
     customer_sends,
     list_customers,
@@ -23,6 +26,9 @@ from softdukan.sandbox.service.customers import (
 __all__ = [
     "Profile",
     "add_foreign_number",
+    "business_app_sends",
+    "customer_pays",
+    "customer_plays",
     "customer_reads",
     "customer_sends",
     "exchange_code",

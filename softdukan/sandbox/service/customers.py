@@ -51,6 +51,17 @@ MEDIA = {
     "document": "application/pdf",
 }
 INBOUND_MEDIA_TTL = timedelta(days=7)
+MAX_INBOUND_MEDIA = 100 * 1024 * 1024
+
+
+def _declared_size(content: Any) -> int:
+    """A customer file's size as the caller declares it (`file_size`), to simulate >100 MB without the bytes."""
+    if not isinstance(content, dict):
+        return 0
+    try:
+        return int(content.get("file_size") or 0)
+    except (TypeError, ValueError):
+        raise GraphFault(131009, "Param file_size must be an integer number of bytes.") from None
 
 
 async def phone_by_id(uow: UnitOfWork, phone_number_id: str) -> SandboxPhoneNumber:
@@ -147,6 +158,7 @@ async def list_customers(uow: UnitOfWork, phone_number_id: str | None = None) ->
 
 async def _inbound_media(uow: UnitOfWork, phone: SandboxPhoneNumber, kind: str, content: dict[str, Any]) -> None:
     """Gives inbound media a downloadable id (7-day lifetime) unless the caller passed one."""
+    content.pop("file_size", None)
     if content.get("id"):
         return
     data = base64.b64decode(content.pop("data_base64")) if content.get("data_base64") else secrets.token_bytes(64)
@@ -159,13 +171,15 @@ async def _inbound_media(uow: UnitOfWork, phone: SandboxPhoneNumber, kind: str, 
         origin="inbound",
         mime_type=mime,
         filename=content.get("filename"),
-        sha256=base64.b64encode(hashlib.sha256(data).digest()).decode(),
+        sha256=hashlib.sha256(data).hexdigest(),  # stored hex as for uploads; GET /{media-id} answers hex
         file_size=len(data),
         data=data,
         expires_at=uow.clock.now() + INBOUND_MEDIA_TTL,
     )
     uow.session.add(media)
-    content.update({"mime_type": mime, "sha256": media.sha256, "id": media.media_id})
+    # the webhook carries base64 of the digest, as Meta's do ("4654+8g=")
+    content.update({"mime_type": mime, "sha256": base64.b64encode(hashlib.sha256(data).digest()).decode(),
+                    "id": media.media_id})
     if kind == "audio":
         content.setdefault("voice", True)
     if kind == "sticker":
@@ -194,7 +208,8 @@ async def customer_sends(
     content = message.get(kind)
     if kind != "unsupported" and kind != "contacts" and not isinstance(content, dict):
         raise GraphFault(131008, f"message.{kind} must be an object.")
-    if kind in MEDIA:
+    too_big = kind in MEDIA and _declared_size(content) > MAX_INBOUND_MEDIA
+    if kind in MEDIA and not too_big:
         await _inbound_media(uow, phone, kind, content)  # type: ignore[arg-type]
     now = uow.clock.now()
     message_wamid = wamid(customer.wa_id)
@@ -204,7 +219,10 @@ async def customer_sends(
         "timestamp": str(int(now.timestamp())),
         "type": kind,
     }
-    if kind == "unsupported":
+    if too_big:  # Meta can't fetch it: an errors-shaped inbound instead of a downloadable media (§1.2 "Media")
+        body["type"] = "unsupported"
+        body["errors"] = [webhook_error(131052)]
+    elif kind == "unsupported":
         body["errors"] = [webhook_error(131051, "Message type is currently not supported.")]
     else:
         body[kind] = content
@@ -301,3 +319,26 @@ async def customer_reads(uow: UnitOfWork, wa_id: str, *, phone_number_id: str, w
         await advance(uow, message.id, "read")
         read.append(message.wamid)
     return read
+
+
+async def customer_plays(uow: UnitOfWork, wa_id: str, *, phone_number_id: str, wamid: str) -> bool:
+    """The customer plays a voice note (outbound audio with `voice: true`): the first play sends a `played`
+    status (after `read` if the chat was not open yet). Never before delivery; later plays send nothing."""
+    phone = await phone_by_id(uow, phone_number_id)
+    message = (
+        await uow.session.execute(
+            select(SandboxMessage).where(SandboxMessage.wamid == wamid, SandboxMessage.phone_pk == phone.id)
+        )
+    ).scalar_one_or_none()
+    if message is None or message.wa_id != _wa_id(wa_id) or message.direction != "out":
+        raise GraphFault(100, f"Unknown message {wamid} in this thread.")
+    if message.type != "audio" or not (message.payload.get("audio") or {}).get("voice"):
+        raise GraphFault(100, f"Message {wamid} is not a voice note (audio with voice: true).")
+    if message.status not in ("delivered", "read", "played"):
+        raise GraphFault(100, f"Message {wamid} was not delivered yet ({message.status}); it can't be played.")
+    if message.played_at is not None:
+        return False
+    if message.status == "delivered":
+        await advance(uow, message.id, "read")
+    await advance(uow, message.id, "played")
+    return True

@@ -13,8 +13,12 @@ from typing import Any
 from sqlalchemy import distinct, func, select
 
 from softdukan.platform.uow import UnitOfWork
+from softdukan.sandbox.graph.commerce import check_order, record_order
 from softdukan.sandbox.graph.errors import GraphFault
 from softdukan.sandbox.graph.ids import conversation_id, wamid
+from softdukan.sandbox.graph.limits import consider_scaling
+from softdukan.sandbox.graph.messages.marketing import check_lite_body, check_lite_template
+from softdukan.sandbox.graph.messages.rules import check_flow, check_maintenance, check_restriction
 from softdukan.sandbox.graph.messages.statuses import conversation_for, pricing_for
 from softdukan.sandbox.graph.messages.template_send import check_parameters, find_sendable
 from softdukan.sandbox.graph.messages.validate import Outbound, check_envelope
@@ -162,8 +166,13 @@ def _injected(profile: Profile, message_wamid: str, wa_id: str, category: str | 
     return None
 
 
-async def send_message(uow: UnitOfWork, phone: SandboxPhoneNumber, body: dict[str, Any]) -> dict[str, Any]:
-    if str(body.get("status", "")).lower() == "read" and "message_id" in body:
+async def send_message(
+    uow: UnitOfWork, phone: SandboxPhoneNumber, body: dict[str, Any], *, lite: bool = False
+) -> dict[str, Any]:
+    """`lite`: the MM Lite endpoint (`/marketing_messages`)."""
+    if lite:
+        check_lite_body(body)
+    elif str(body.get("status", "")).lower() == "read" and "message_id" in body:
         return await mark_read(uow, phone, body)
     waba = await uow.session.get(SandboxWaba, phone.waba_pk)
     assert waba is not None
@@ -171,12 +180,17 @@ async def send_message(uow: UnitOfWork, phone: SandboxPhoneNumber, body: dict[st
     assert business is not None
     out = check_envelope(body)
     await _check_sender(uow, phone, waba, out)
+    await check_maintenance(uow, phone)
+    profile = await load_profile(uow)
     category: str | None = None
     if out.type == "template":
         template = await find_sendable(uow, waba, out.content["name"], out.content["language"]["code"])
+        if lite:
+            check_lite_template(uow, template, profile)
         check_parameters(template, out.content.get("components", []))
         category = template.category
-    profile = await load_profile(uow)
+    flow = await check_flow(uow, waba, business.id, out, profile)
+    await check_order(uow, business.id, out)
     if profile.enforce_throughput and not await consume_throughput(uow, phone, profile):
         raise GraphFault(130429, "Cloud API message throughput has been reached.")
     if profile.enforce_pair_rate:
@@ -193,6 +207,7 @@ async def send_message(uow: UnitOfWork, phone: SandboxPhoneNumber, body: dict[st
     thread = await get_thread(uow, phone, out.wa_id)
     customer = await get_customer(uow, out.wa_id)
     in_csw = thread.last_inbound_at is not None and now < thread.last_inbound_at + CSW
+    check_restriction(uow, waba, profile, business_initiated=out.type == "template" and not in_csw)
     if out.type != "template" and not in_csw and profile.csw_mode == "sync":
         raise GraphFault(
             131047,
@@ -236,7 +251,12 @@ async def send_message(uow: UnitOfWork, phone: SandboxPhoneNumber, body: dict[st
         status="accepted",
         error_code=error_code,
         template_category=category,
-        pricing=pricing_for(is_template=out.type == "template", category=category, in_csw=in_csw, in_fep=in_fep),
+        pricing=pricing_for(
+            is_template=out.type == "template",
+            category="MARKETING_LITE" if lite else category,
+            in_csw=in_csw,
+            in_fep=in_fep,
+        ),
         conversation=conversation_for(
             now,
             fep_id=thread.fep_conversation_id if in_fep else None,
@@ -245,10 +265,14 @@ async def send_message(uow: UnitOfWork, phone: SandboxPhoneNumber, body: dict[st
         biz_opaque_callback_data=out.biz_opaque_callback_data,
         context_wamid=out.context_wamid,
         counts_toward_limit=counts and error_code is None,
+        flow_key=flow,
         created_at=now,
     )
     uow.session.add(message)
     await uow.flush()
+    await record_order(uow, business.id, phone, out)
+    if message.counts_toward_limit:
+        await consider_scaling(uow, business, phone)
     uow.enqueue(
         "sandbox.message_status",
         run_at=now + timedelta(seconds=profile.sent_after_seconds),

@@ -117,6 +117,8 @@ async def advance(uow: UnitOfWork, message_id: int, status: str) -> None:
     elif status == "read":
         message.read_at = now
         message.delivered_at = message.delivered_at or now
+    elif status == "played":  # voice notes only: the first play, after delivery (§5.6)
+        message.played_at = now
     await _emit(uow, message, status, profile, with_pricing=with_pricing)
 
 

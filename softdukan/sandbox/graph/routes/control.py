@@ -15,6 +15,7 @@ from softdukan.platform.deps import UoW
 from softdukan.sandbox import service
 from softdukan.sandbox.graph.access import params
 from softdukan.sandbox.graph.errors import GraphFault
+from softdukan.sandbox.graph.routes import control_extras as extras
 from softdukan.sandbox.graph.state import change_phone_state, change_template_status
 from softdukan.sandbox.models import SandboxWebhookDelivery
 from softdukan.sandbox.service.customers import customer_view
@@ -93,7 +94,13 @@ async def post_phone_state(phone_number_id: str, request: Request, uow: UoW) -> 
 
 @router.post("/templates/{template_id}/status")
 async def post_template_status(template_id: str, request: Request, uow: UoW) -> JSONResponse:
+    """Meta acting on a template; `mm_lite_available: false` makes MM Lite sends of it fail with 134102."""
     body = await params(request)
+    available = _bool(body, "mm_lite_available")
+    if available is not None:
+        await extras.set_mm_lite_available(uow, template_id, available)
+        if not body.get("status"):
+            return JSONResponse({"id": template_id, "mm_lite_available": available})
     return JSONResponse(
         await change_template_status(
             uow,
@@ -230,3 +237,6 @@ async def get_webhooks(uow: UoW, waba_id: str | None = None, limit: int = 100) -
             ]
         }
     )
+
+
+router.include_router(extras.router)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from softdukan.platform.deps import UoW
-from softdukan.sandbox.graph import media, numbers, subscriptions, templates
+from softdukan.sandbox.graph import commerce, media, numbers, subscriptions, templates
 from softdukan.sandbox.graph.access import (
     authenticate,
     check_version,
@@ -62,6 +62,26 @@ async def post_messages(version: str, phone_number_id: str, request: Request, uo
     caller = await authenticate(uow, request)
     phone = await phone_for(uow, caller, phone_number_id)
     return ok(await send_message(uow, phone, await params(request)))
+
+
+@router.post("/{version}/{phone_number_id}/marketing_messages")
+async def post_marketing_messages(version: str, phone_number_id: str, request: Request, uow: UoW) -> JSONResponse:
+    """MM Lite (reference §3.13)."""
+    check_version(version)
+    caller = await authenticate(uow, request)
+    phone = await phone_for(uow, caller, phone_number_id)
+    return ok(await send_message(uow, phone, await params(request), lite=True))
+
+
+@router.get("/{version}/{phone_number_id}/payments/{configuration}/{reference_id}")
+async def get_payment(
+    version: str, phone_number_id: str, configuration: str, reference_id: str, request: Request, uow: UoW
+) -> JSONResponse:
+    """Payment lookup (reference §3.7)."""
+    check_version(version)
+    caller = await authenticate(uow, request)
+    phone = await phone_for(uow, caller, phone_number_id, "get")
+    return ok(await commerce.lookup(uow, phone, configuration, reference_id))
 
 
 @router.post("/{version}/{phone_number_id}/media")
