@@ -4,6 +4,7 @@ from softdukan.audit.models import AuditEvent
 from softdukan.auth.models import ApiKey, PasswordReset, Role, User, UserSession
 from softdukan.backoffice.models import StaffSession, StaffUser
 from softdukan.contact.models import Contact
+from softdukan.conversation.media.models import MediaFile
 from softdukan.conversation.models import Conversation, Message
 from softdukan.inbound.models import InboundEvent
 from softdukan.kit.db import Base
@@ -16,9 +17,11 @@ from softdukan.sandbox.models import (
     SandboxApp,
     SandboxBusiness,
     SandboxCustomer,
+    SandboxFlow,
     SandboxMedia,
     SandboxMessage,
     SandboxOAuthCode,
+    SandboxOrder,
     SandboxPhoneNumber,
     SandboxSetting,
     SandboxSubscription,
@@ -31,9 +34,10 @@ from softdukan.sandbox.models import (
 from softdukan.team.models import Team, TeamMember
 
 __all__ = ["ApiKey", "AuditEvent", "Base", "Contact", "Conversation", "IdempotencyRecord", "InboundEvent",
-           "Invitation", "Job", "Membership", "Message", "Organization", "OutboundEmail", "PasswordReset",
+           "Invitation", "Job", "MediaFile", "Membership", "Message", "Organization", "OutboundEmail", "PasswordReset",
            "PhoneNumber", "Role",
-           "SandboxApp", "SandboxBusiness", "SandboxCustomer", "SandboxMedia", "SandboxMessage", "SandboxOAuthCode",
-           "SandboxPhoneNumber", "SandboxSetting", "SandboxSubscription", "SandboxTemplate", "SandboxThread",
+           "SandboxApp", "SandboxBusiness", "SandboxCustomer", "SandboxFlow", "SandboxMedia", "SandboxMessage",
+           "SandboxOAuthCode", "SandboxOrder", "SandboxPhoneNumber", "SandboxSetting", "SandboxSubscription",
+           "SandboxTemplate", "SandboxThread",
            "SandboxToken", "SandboxWaba", "SandboxWebhookDelivery", "StaffSession", "StaffUser", "Team", "TeamMember",
            "User", "UserSession", "WhatsAppAccount"]

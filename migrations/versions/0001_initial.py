@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 08:13:28.880759
+Create Date: 2026-11-30 08:31:44.310197
 """
 
 from collections.abc import Sequence
@@ -79,6 +79,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("verified", sa.Boolean(), nullable=False),
         sa.Column("messaging_limit_tier", sa.String(length=32), nullable=False),
+        sa.Column("limit_review_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_businesses")),
@@ -329,6 +330,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("payment_method_ok", sa.Boolean(), nullable=False),
         sa.Column("payments_tos_accepted", sa.Boolean(), nullable=False),
+        sa.Column("restrictions", sa.JSON(), nullable=False),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -610,6 +612,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_phone_numbers_wa_number"), ["wa_number"], unique=False)
 
     op.create_table(
+        "sandbox_flows",
+        sa.Column("waba_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("flow_key", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["waba_pk"], ["sandbox_wabas.id"], name=op.f("fk_sandbox_flows_waba_pk_sandbox_wabas"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_flows")),
+        sa.UniqueConstraint("waba_pk", "flow_key", name=op.f("uq_sandbox_flows_waba_pk_flow_key")),
+    )
+    with op.batch_alter_table("sandbox_flows", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sandbox_flows_waba_pk"), ["waba_pk"], unique=False)
+
+    op.create_table(
         "sandbox_phone_numbers",
         sa.Column("phone_number_id", sa.String(length=64), nullable=False),
         sa.Column("waba_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
@@ -628,6 +646,8 @@ def upgrade() -> None:
         sa.Column("two_step_enabled", sa.Boolean(), nullable=False),
         sa.Column("pin", sa.String(length=6), nullable=True),
         sa.Column("pin_failures", sa.Integer(), nullable=False),
+        sa.Column("pin_failure_times", sa.JSON(), nullable=False),
+        sa.Column("upgrade_ends_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("coexistence", sa.Boolean(), nullable=False),
         sa.Column("onboarded_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("migrating", sa.Boolean(), nullable=False),
@@ -696,6 +716,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("rejected_reason", sa.String(length=64), nullable=True),
         sa.Column("quality_score", sa.String(length=16), nullable=False),
+        sa.Column("mm_lite_available", sa.Boolean(), nullable=False),
         sa.Column("edits", sa.JSON(), nullable=False),
         sa.Column("history", sa.JSON(), nullable=False),
         sa.Column("status_changed_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
@@ -801,6 +822,8 @@ def upgrade() -> None:
         sa.Column("delivered_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("read_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("failed_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("played_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("flow_key", sa.String(length=200), nullable=True),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -813,11 +836,43 @@ def upgrade() -> None:
         sa.UniqueConstraint("wamid", name=op.f("uq_sandbox_messages_wamid")),
     )
     with op.batch_alter_table("sandbox_messages", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sandbox_messages_flow_key"), ["flow_key"], unique=False)
         batch_op.create_index(
             "ix_sandbox_messages_limit", ["business_pk", "counts_toward_limit", "created_at"], unique=False
         )
         batch_op.create_index("ix_sandbox_messages_thread", ["phone_pk", "wa_id", "id"], unique=False)
 
+    op.create_table(
+        "sandbox_orders",
+        sa.Column("business_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("phone_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("reference_id", sa.String(length=64), nullable=False),
+        sa.Column("wa_id", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("payment_status", sa.String(length=16), nullable=False),
+        sa.Column("configuration_name", sa.String(length=64), nullable=True),
+        sa.Column("gateway", sa.String(length=16), nullable=True),
+        sa.Column("total_value", sa.Integer(), nullable=False),
+        sa.Column("receipt", sa.String(length=64), nullable=True),
+        sa.Column("notes", sa.JSON(), nullable=False),
+        sa.Column("transactions", sa.JSON(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["business_pk"],
+            ["sandbox_businesses.id"],
+            name=op.f("fk_sandbox_orders_business_pk_sandbox_businesses"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["phone_pk"],
+            ["sandbox_phone_numbers.id"],
+            name=op.f("fk_sandbox_orders_phone_pk_sandbox_phone_numbers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_orders")),
+        sa.UniqueConstraint("business_pk", "reference_id", name=op.f("uq_sandbox_orders_business_pk_reference_id")),
+    )
     op.create_table(
         "sandbox_threads",
         sa.Column("phone_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -906,6 +961,7 @@ def upgrade() -> None:
         sa.Column("billable", sa.Boolean(), nullable=True),
         sa.Column("meta_conversation_id", sa.String(length=100), nullable=True),
         sa.Column("biz_opaque_callback_data", sa.String(length=512), nullable=True),
+        sa.Column("origin", sa.String(length=16), nullable=True),
         sa.Column("sender_membership_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -948,11 +1004,48 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_messages_phone_number_id"), ["phone_number_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_messages_reaction_to_wamid"), ["reaction_to_wamid"], unique=False)
 
+    op.create_table(
+        "media_files",
+        sa.Column("message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("media_id", sa.String(length=256), nullable=True),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("mime_type", sa.String(length=120), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("error_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.String(length=300), nullable=True),
+        sa.Column("stored_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("data", sa.LargeBinary(), nullable=True),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["messages.id"], name=op.f("fk_media_files_message_id_messages"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_media_files_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_files")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_media_files_message_id")),
+    )
+    with op.batch_alter_table("media_files", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_media_files_organization_id"), ["organization_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("media_files", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_media_files_organization_id"))
+
+    op.drop_table("media_files")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_reaction_to_wamid"))
         batch_op.drop_index(batch_op.f("ix_messages_phone_number_id"))
@@ -971,9 +1064,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sandbox_threads_wa_id"))
 
     op.drop_table("sandbox_threads")
+    op.drop_table("sandbox_orders")
     with op.batch_alter_table("sandbox_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_sandbox_messages_thread")
         batch_op.drop_index("ix_sandbox_messages_limit")
+        batch_op.drop_index(batch_op.f("ix_sandbox_messages_flow_key"))
 
     op.drop_table("sandbox_messages")
     op.drop_table("sandbox_media")
@@ -998,6 +1093,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sandbox_phone_numbers_wa_number"))
 
     op.drop_table("sandbox_phone_numbers")
+    with op.batch_alter_table("sandbox_flows", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_flows_waba_pk"))
+
+    op.drop_table("sandbox_flows")
     with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_phone_numbers_wa_number"))
         batch_op.drop_index(batch_op.f("ix_phone_numbers_organization_id"))

@@ -10,15 +10,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from softdukan.conversation import listing
 from softdukan.conversation.listing import ConversationView
+from softdukan.conversation.media.models import MediaFile
+from softdukan.conversation.media.serve import media_response, stored_media
 from softdukan.conversation.models import Message
 from softdukan.conversation.schemas import (
     ContactOut,
     ConversationOut,
     ConversationPage,
     ErrorOut,
+    MediaOut,
     MessageOut,
     MessagePage,
     SendMessageIn,
@@ -36,7 +40,14 @@ Cursor = Annotated[str | None, Query(max_length=64, description="next_cursor of 
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-def message_out(m: Message) -> MessageOut:
+def media_out(media: MediaFile | None) -> MediaOut | None:
+    if media is None:
+        return None
+    return MediaOut(state=media.state, mime_type=media.mime_type, size=media.size, filename=media.filename,
+                    sha256=media.sha256, error=media.error, error_code=media.error_code)
+
+
+def message_out(m: Message, media: MediaFile | None = None) -> MessageOut:
     error = (ErrorOut(code=m.error_code, title=m.error_title, details=m.error_details)
              if m.error_code is not None or m.error_title else None)
     return MessageOut(
@@ -45,7 +56,7 @@ def message_out(m: Message) -> MessageOut:
         wamid=m.wamid, context_wamid=m.context_wamid, reaction_emoji=m.reaction_emoji, referral=m.referral,
         occurred_at=m.occurred_at, accepted_at=m.accepted_at, sent_at=m.sent_at, delivered_at=m.delivered_at,
         read_at=m.read_at, failed_at=m.failed_at, error=error, pricing_category=m.pricing_category,
-        pricing_type=m.pricing_type, billable=m.billable)
+        pricing_type=m.pricing_type, billable=m.billable, origin=m.origin, media=media_out(media))
 
 
 def conversation_out(view: ConversationView) -> ConversationOut:
@@ -84,7 +95,19 @@ async def post_message(body: SendMessageIn, uow: UoW, subject: Requires["convers
 
 @router.get("/messages/{message_id}", response_model=MessageOut, responses=error_responses(404))
 async def get_message(message_id: PathId, uow: UoW, subject: Requires["conversations:read"]) -> MessageOut:
-    return message_out(await listing.message(uow, subject, message_id))
+    message = await listing.message(uow, subject, message_id)
+    media = await listing.media_of(uow, subject, [message])
+    return message_out(message, media.get(message.id))
+
+
+@router.get("/messages/{message_id}/media", response_class=Response, responses={
+    **error_responses(404, 409, 410),
+    200: {"description": "The file's bytes, with its Content-Type; documents as attachments",
+          "content": {"application/octet-stream": {}}}})
+async def get_message_media(message_id: PathId, uow: UoW, subject: Requires["conversations:read"]) -> Response:
+    """The stored media file of a message (image, video, audio, sticker, document). 409 while it is still being
+    fetched from WhatsApp, 410 when it could not be (e.g. the customer's file expired at WhatsApp after 7 days)."""
+    return media_response(await stored_media(uow, subject, message_id))
 
 
 @router.get("/conversations", response_model=ConversationPage, responses=error_responses())
@@ -108,7 +131,8 @@ async def list_messages(conversation_id: PathId, uow: UoW, subject: Requires["co
                         cursor: Cursor = None, limit: Limit = 50) -> MessagePage:
     """Newest first; pass `next_cursor` back as `cursor` for older messages."""
     rows, next_cursor = await listing.messages(uow, subject, conversation_id, limit=limit, cursor=cursor)
-    return MessagePage(data=[message_out(m) for m in rows], next_cursor=next_cursor)
+    media = await listing.media_of(uow, subject, rows)
+    return MessagePage(data=[message_out(m, media.get(m.id)) for m in rows], next_cursor=next_cursor)
 
 
 @router.post("/conversations/{conversation_id}/read", response_model=ConversationOut, responses=error_responses(404))

@@ -20,6 +20,14 @@ class MessageReceived(Event):
     phone_number_id: int
     message_type: str
     preview: str
+    contact_name: str = ""  # the customer's WhatsApp profile name, else "+<number>"
+
+    def summary(self) -> str | None:
+        preview = " ".join(self.preview.split())
+        if len(preview) > 80:
+            preview = preview[:79] + "…"
+        preview = preview or f"[{self.message_type}]"
+        return f"New WhatsApp message from {self.contact_name or 'a customer'}: {preview}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,3 +63,36 @@ class ConversationWindowOpened(Event):
     permission: ClassVar[str | None] = "conversations:read"
     conversation_id: int
     fep_expires_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageMediaChanged(Event):
+    """A message's media file was stored (or could not be): the thread re-renders its bubble."""
+
+    type: ClassVar[str] = "message.media_changed"
+    permission: ClassVar[str | None] = "conversations:read"
+    conversation_id: int
+    message_id: int
+    state: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageEchoed(Event):
+    """The business sent a message from the WhatsApp Business app (coexistence `smb_message_echoes`)."""
+
+    type: ClassVar[str] = "message.echoed"
+    permission: ClassVar[str | None] = "conversations:read"
+    conversation_id: int
+    message_id: int
+    preview: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryImported(Event):
+    """A chunk of the WhatsApp Business app's chat history was imported (coexistence `history`)."""
+
+    type: ClassVar[str] = "conversation.history_imported"
+    permission: ClassVar[str | None] = "conversations:read"
+    phone_number_id: int
+    messages: int
+    progress: int | None

@@ -7,7 +7,7 @@ Paging is by keyset: a cursor `"<epoch microseconds>.<id>"` names the last row o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,8 @@ from sqlalchemy import and_, func, or_, select, update
 
 from softdukan.auth.subject import Subject
 from softdukan.contact.models import Contact
+from softdukan.conversation.media.models import MediaFile
+from softdukan.conversation.media.repository import MediaRepository
 from softdukan.conversation.models import Conversation, Message
 from softdukan.conversation.receipts import request_read_receipt
 from softdukan.conversation.windows import WindowState, window_state
@@ -45,6 +47,7 @@ class Thread:
     quoted: dict[str, Message]  # context wamid → the message it quotes (when we have it)
     business_reactions: dict[str, str]  # target wamid → the emoji the business reacted with
     older_cursor: str | None
+    media: dict[int, MediaFile] = field(default_factory=dict)  # message id → its stored (or pending) file
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -180,7 +183,13 @@ async def thread(uow: UnitOfWork, subject: Subject, conversation_id: int, *, cur
     reactions = {str(m.content.get("message_id")): str(m.content.get("emoji") or "")
                  for m in rows if m.type == "reaction" and m.direction == "out" and m.status != "failed"}
     shown = [m for m in rows if m.type != "reaction"]
-    return Thread(view, shown, await quoted(uow, subject, shown), {k: v for k, v in reactions.items() if v}, older)
+    return Thread(view, shown, await quoted(uow, subject, shown), {k: v for k, v in reactions.items() if v}, older,
+                  await media_of(uow, subject, shown))
+
+
+async def media_of(uow: UnitOfWork, subject: Subject, rows: list[Message]) -> dict[int, MediaFile]:
+    """The media rows (without their bytes) of these messages: what the bubbles show."""
+    return await MediaRepository(uow.session).for_messages(subject.organization_id, [m.id for m in rows])
 
 
 async def mark_seen(uow: UnitOfWork, subject: Subject, conversation: Conversation) -> None:

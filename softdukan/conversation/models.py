@@ -16,6 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from softdukan.kit.db import BigId, TenantModel, UTCDateTime, utcnow
 
 INBOUND, OUTBOUND = "in", "out"
+# Message.origin: None for messages of the Cloud API (webhooks, our sends); coexistence adds these two
+ORIGIN_HISTORY = "history"  # imported from the WhatsApp Business app's chat history: never opens the 24-h window
+ORIGIN_BUSINESS_APP = "business_app"  # sent by the business from the WhatsApp Business app (smb_message_echoes)
+MEDIA_PLACEHOLDER = "media_placeholder"  # a history media message whose content arrives in a later webhook
 
 
 class Conversation(TenantModel):
@@ -80,6 +84,12 @@ class Message(TenantModel):
     billable: Mapped[bool | None] = mapped_column(Boolean)
     meta_conversation_id: Mapped[str | None] = mapped_column(String(100))
     biz_opaque_callback_data: Mapped[str | None] = mapped_column(String(512))
+    origin: Mapped[str | None] = mapped_column(String(16))  # None | history | business_app
     sender_membership_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("memberships.id", ondelete="SET NULL"))  # outbound: who sent it (None: API, automation)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def imported(self) -> bool:
+        """Imported from the WhatsApp Business app's history (coexistence): shown, but it never opened a window."""
+        return self.origin == ORIGIN_HISTORY

@@ -16,6 +16,7 @@ from typing import Any
 from softdukan.contact.models import Contact
 from softdukan.conversation import status as st
 from softdukan.conversation.events import ConversationWindowOpened, MessageStatusChanged
+from softdukan.conversation.media.fetch import request_media
 from softdukan.conversation.models import OUTBOUND, Conversation, Message
 from softdukan.conversation.repository import ConversationRepository, MessageRepository
 from softdukan.conversation.windows import WindowState, open_fep_on_reply, window_state
@@ -69,6 +70,7 @@ async def record_outbound(uow: UnitOfWork, phone: PhoneNumber, contact: Contact,
     uow.session.add(message)
     await uow.flush()
     await ConversationRepository(uow.session).touch_outbound(conversation, now, now)
+    await request_media(uow, message)  # sent by media id: the file is fetched back so the thread can show it
     return message
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from softdukan.contact.service import contact_service
 from softdukan.conversation import status as st
 from softdukan.conversation.events import MessageReactionChanged, MessageReceived, MessageStatusChanged
+from softdukan.conversation.media.fetch import request_media
 from softdukan.conversation.models import INBOUND, Conversation, Message
 from softdukan.conversation.outbound import message_id_from_callback
 from softdukan.conversation.repository import ConversationRepository, MessageRepository
@@ -60,9 +61,11 @@ async def receive_message(uow: UnitOfWork, phone: PhoneNumber, message: InboundM
     if isinstance(message.content, SystemContent) and message.content.kind == "user_changed_number":
         await contact_service.record_number_change(uow, contact, message.content.new_wa_id)
     await _apply_reactions(uow, conversation, row, reaction)
+    await request_media(uow, row)
+    name = (wa_contact.profile_name if wa_contact else None) or contact.profile_name or f"+{contact.wa_id}"
     uow.emit(MessageReceived(organization_id=org_id, conversation_id=conversation.id, message_id=row.id,
                              contact_id=contact.id, phone_number_id=phone.id, message_type=row.type,
-                             preview=row.preview))
+                             preview=row.preview, contact_name=name[:200]))
     return row
 
 

@@ -62,6 +62,18 @@ class ErrorOut(BaseModel):
     details: str | None
 
 
+class MediaOut(BaseModel):
+    """The message's file as stored here: download it from `GET /v1/messages/{id}/media` once `state` is stored."""
+
+    state: str = Field(description="pending (being fetched from WhatsApp) | stored | failed")
+    mime_type: str
+    size: int
+    filename: str | None
+    sha256: str | None = Field(description="hex SHA-256 of the stored bytes")
+    error: str | None
+    error_code: int | None
+
+
 class MessageOut(BaseModel):
     id: int
     conversation_id: int
@@ -86,6 +98,9 @@ class MessageOut(BaseModel):
     pricing_category: str | None
     pricing_type: str | None
     billable: bool | None
+    origin: str | None = Field(default=None, description="None: Cloud API; history: imported from the WhatsApp "
+                                                         "Business app; business_app: sent from the Business app")
+    media: MediaOut | None = None
 
 
 class ContactOut(BaseModel):

@@ -20,7 +20,6 @@ from sqlalchemy import select, update
 
 from softdukan.auth.subject import Subject
 from softdukan.contact.models import Contact
-from softdukan.contact.repository import ContactRepository
 from softdukan.contact.service import contact_service
 from softdukan.conversation import status as st
 from softdukan.conversation.models import Conversation, Message
@@ -28,7 +27,7 @@ from softdukan.conversation.outbound import callback_data_for, record_outbound, 
 from softdukan.conversation.repository import ConversationRepository
 from softdukan.conversation.schemas import preview_of, stored_content
 from softdukan.number.models import CONNECTED, PhoneNumber
-from softdukan.number.repository import PhoneNumberRepository
+from softdukan.number.service import number_in_organization, numbers_in_organization
 from softdukan.platform.errors import Conflict, Invalid, NotFound
 from softdukan.platform.uow import UnitOfWork
 from softdukan.whatsapp.messages import Message as WaMessage
@@ -65,14 +64,13 @@ def _digits(raw: str) -> str:
 
 
 async def _number(uow: UnitOfWork, subject: Subject, phone_number_id: int | None) -> PhoneNumber:
-    # conversations:write is enough to send: the number is read here, not through number_service (numbers:read)
-    numbers = PhoneNumberRepository(uow.session)
+    # conversations:write is enough to send: the org-scoped reads of number.service check no numbers:read
     if phone_number_id is not None:
-        phone = await numbers.get(subject, phone_number_id)
+        phone = await number_in_organization(uow, subject, phone_number_id)
         if phone is None:
             raise NotFound("phone_number_not_found", "No such phone number in this organization.")
         return phone
-    candidates = [n for n in await numbers.list(subject) if n.status == CONNECTED]
+    candidates = [n for n in await numbers_in_organization(uow, subject) if n.status == CONNECTED]
     phone = next((n for n in candidates if n.is_default), candidates[0] if candidates else None)
     if phone is None:
         raise Conflict("no_connected_number", "Connect a WhatsApp number before sending messages.")
@@ -87,8 +85,8 @@ async def resolve_target(uow: UnitOfWork, subject: Subject, *, conversation_id: 
         conversation = await ConversationRepository(uow.session).get(subject, conversation_id)
         if conversation is None:
             raise NotFound("conversation_not_found", "No such conversation in this organization.")
-        phone = await PhoneNumberRepository(uow.session).get(subject, conversation.phone_number_id)
-        contact = await ContactRepository(uow.session).get(subject, conversation.contact_id)
+        phone = await number_in_organization(uow, subject, conversation.phone_number_id)
+        contact = await contact_service.get_in_organization(uow, subject, conversation.contact_id)
         if phone is None or contact is None:
             raise NotFound("conversation_not_found", "No such conversation in this organization.")
         if phone_number_id is not None and phone_number_id != phone.id:

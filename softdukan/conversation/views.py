@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from softdukan.auth.settings_views import PathId, Text, undo
 from softdukan.conversation import listing
+from softdukan.conversation.media.serve import media_response, stored_media
 from softdukan.conversation.schemas import build_message
 from softdukan.conversation.send import resolve_target, send_message
 from softdukan.dashboard.context import WebContext, WebRequires
@@ -72,7 +73,15 @@ async def message_fragment(request: Request, uow: UoW, web: WebRequires["convers
     message = await listing.message(uow, web.subject, message_id, conversation_id=conversation_id)
     return render(request, "conversation/_bubble.html", {
         "m": message, "quoted": await listing.quoted(uow, web.subject, [message]), "business_reactions": {},
-        "tz": _tz(web)})
+        "media": await listing.media_of(uow, web.subject, [message]), "tz": _tz(web)})
+
+
+@router.get("/conversations/{conversation_id}/media/{message_id}")
+async def message_media(uow: UoW, web: WebRequires["conversations:read"], conversation_id: PathId,
+                        message_id: PathId) -> Response:
+    """The stored file of a message (images inline, documents as downloads; see conversation/media/serve.py)."""
+    assert web.subject is not None
+    return media_response(await stored_media(uow, web.subject, message_id, conversation_id=conversation_id))
 
 
 @router.post("/conversations/{conversation_id}/reply", response_class=HTMLResponse)
@@ -99,4 +108,5 @@ async def reply(request: Request, uow: UoW, web: WebRequires["conversations:writ
     if not htmx:
         return RedirectResponse(f"/conversations/{conversation_id}#msg-{row.id}", status_code=303)
     return render(request, "conversation/_bubble.html", {"m": row, "quoted": await listing.quoted(
-        uow, web.subject, [row]), "business_reactions": {}, "tz": _tz(web), "appended": True})
+        uow, web.subject, [row]), "business_reactions": {}, "media": await listing.media_of(uow, web.subject, [row]),
+        "tz": _tz(web), "appended": True})

@@ -1,10 +1,12 @@
 """Non-message webhook fields: templates (recorded; the templates domain arrives in issue 4), number quality and
-limits, account updates. Number and account rows are changed through the numbers domain's service."""
+limits, account updates, and the coexistence fields (history, Business app echoes and contacts: coexistence.py).
+Number and account rows are changed through the numbers domain's service."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from softdukan.inbound.coexistence import COEXISTENCE_FIELDS, route_coexistence
 from softdukan.inbound.events import TemplateStatusChanged
 from softdukan.inbound.models import InboundEvent
 from softdukan.number.models import DISCONNECTED, WhatsAppAccount
@@ -41,6 +43,8 @@ async def route_change(uow: UnitOfWork, event: InboundEvent) -> str:
         return await _quality(uow, event, account, value)
     if field == "account_update":
         return await _account(uow, account, value)
+    if field in COEXISTENCE_FIELDS:
+        return await route_coexistence(uow, event, account)
     return f"{field} recorded"[:300]
 
 

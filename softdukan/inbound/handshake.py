@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from softdukan.kit.crypto import token_hash
-from softdukan.number.repository import AccountRepository
+from softdukan.number.service import find_account_by_verify_token
 from softdukan.platform.errors import BadRequest, Forbidden
 from softdukan.platform.uow import UnitOfWork
 
@@ -17,9 +16,7 @@ async def verify_subscription(uow: UnitOfWork, *, mode: str | None, token: str |
         raise Forbidden("invalid_verify_token", "Only hub.mode=subscribe is supported.")
     if not token or len(token) > MAX_TOKEN:
         raise Forbidden("invalid_verify_token", "The verify token does not match a connected account.")
-    # number.service offers no lookup by verify token yet; its repository is the one place that knows the column
-    account = await AccountRepository(uow.session).by_verify_token_hash(
-        token_hash(uow.settings.softdukan_secret_key, token))
+    account = await find_account_by_verify_token(uow, token)
     if account is None:
         raise Forbidden("invalid_verify_token", "The verify token does not match a connected account.")
     if challenge is None or not challenge or len(challenge) > MAX_CHALLENGE:

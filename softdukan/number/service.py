@@ -9,6 +9,12 @@ For webhook routing (softdukan/inbound) this module offers, all taking the job's
   what route it. Never call them with ids a tenant typed in.
 - `apply_quality_update(uow, phone_number, quality_rating=…, messaging_limit_tier=…, throughput_level=…)`
 - `apply_account_update(uow, account, status=…, restriction=…)`
+- `record_history_progress(uow, phone_number, progress=…, declined=…)`: coexistence history import
+
+For other domains acting on a number under their own permission (no `numbers:read` needed):
+- `number_in_organization(uow, subject, number_id)`, `numbers_in_organization(uow, subject)`: scoped to the
+  subject's organization only — sending a message needs `conversations:write`, not `numbers:read`.
+- `number_and_account(uow, organization_id, number_id)`: for jobs, which act for the organization they were given.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from softdukan.number.graph import account_client
 from softdukan.number.models import (
     CONNECTED,
     DISCONNECTED,
+    HISTORY_DECLINED,
+    HISTORY_DONE,
     SOURCE_COEXISTENCE,
     PhoneNumber,
     WhatsAppAccount,
@@ -165,6 +173,32 @@ def apply_phone_fields(phone_number: PhoneNumber, fields: dict[str, Any]) -> Non
     phone_number.throughput_mps = throughput_mps(phone_number)
 
 
+# -- for other domains (scoped to an organization, no numbers:read) ------------------------------------------
+
+
+async def number_in_organization(uow: UnitOfWork, subject: Subject, number_id: int) -> PhoneNumber | None:
+    """The subject's organization's number, or None. Checks NO permission: the caller's own route or service
+    did (e.g. conversations:write to send). Another organization's id is None, never its row."""
+    return await PhoneNumberRepository(uow.session).get(subject, number_id)
+
+
+async def numbers_in_organization(uow: UnitOfWork, subject: Subject) -> list[PhoneNumber]:
+    """Every number of the subject's organization (no permission checked, as above)."""
+    return await PhoneNumberRepository(uow.session).list(subject)
+
+
+async def number_and_account(uow: UnitOfWork, organization_id: int, number_id: int
+                             ) -> tuple[PhoneNumber, WhatsAppAccount] | None:
+    """For jobs acting for `organization_id`: the number (ours, by id) and its account, both in that organization."""
+    number = await PhoneNumberRepository(uow.session).by_id_unscoped(number_id)
+    if number is None or number.organization_id != organization_id:
+        return None
+    account = await AccountRepository(uow.session).by_id_unscoped(number.account_id)
+    if account is None or account.organization_id != organization_id:
+        return None
+    return number, account
+
+
 # -- for webhook routing (softdukan/inbound) -----------------------------------------------------------------
 
 
@@ -233,6 +267,18 @@ async def apply_account_update(uow: UnitOfWork, account: WhatsAppAccount, *, sta
             number.status = DISCONNECTED
             emit_number(uow, number)
     uow.emit(WhatsAppAccountUpdated(organization_id=account.organization_id, account_id=account.id, status=status))
+
+
+async def record_history_progress(uow: UnitOfWork, phone_number: PhoneNumber, *, progress: int | None = None,
+                                  declined: bool = False) -> bool:
+    """A coexistence `history` webhook: at progress 100 the import is done; an error saying the business turned
+    history sharing off marks it declined. True when the number changed (a `number.updated` event follows)."""
+    target = HISTORY_DECLINED if declined else HISTORY_DONE if progress is not None and progress >= 100 else None
+    if target is None or phone_number.history_import == target or phone_number.history_import == HISTORY_DONE:
+        return False
+    phone_number.history_import = target
+    emit_number(uow, phone_number)
+    return True
 
 
 number_service = NumberService()

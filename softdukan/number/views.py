@@ -146,6 +146,23 @@ async def number_page(request: Request, uow: UoW, web: WebRequires["numbers:read
     return await _number_page(request, uow, web, number_id, flash=_flash(flash))
 
 
+@router.get("/numbers/{number_id}/row", response_class=HTMLResponse)
+async def number_row(request: Request, uow: UoW, web: WebRequires["numbers:read"], number_id: PathId) -> Response:
+    """One row of the numbers table: re-fetched when a number.updated / number.account_updated event arrives."""
+    assert web.subject is not None
+    view = await number_service.get(uow, web.subject, number_id)
+    return render(request, "number/_row.html", {"view": view, "step_labels": STEP_LABELS})
+
+
+@router.get("/numbers/{number_id}/detail", response_class=HTMLResponse)
+async def number_detail(request: Request, uow: UoW, web: WebRequires["numbers:read"], number_id: PathId) -> Response:
+    """The number page's body: re-fetched live like the row."""
+    assert web.subject is not None
+    view = await number_service.get(uow, web.subject, number_id)
+    return render(request, "number/_detail.html", {"view": view, "number": view.number, "account": view.account,
+                                                   "step_labels": STEP_LABELS})
+
+
 async def _number_page(request: Request, uow: UnitOfWork, web: WebContext, number_id: int, *, status_code: int = 200,
                        **context: Any) -> Response:
     assert web.subject is not None

@@ -222,4 +222,5 @@ async def test_message_received_is_published_after_commit(client, runtime, drain
     assert event["data"] | {"organization_id": 0} == {
         "organization_id": 0, "conversation_id": message.conversation_id, "message_id": message.id,
         "contact_id": message.contact_id, "phone_number_id": wa.phone.id, "message_type": "text",
-        "preview": "Namaste"}
+        "preview": "Namaste", "contact_name": "Asha Verma"}
+    assert event["summary"] == "New WhatsApp message from Asha Verma: Namaste"  # the dashboard's toast
