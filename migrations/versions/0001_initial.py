@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 08:31:44.310197
+Create Date: 2026-11-30 08:39:03.931315
 """
 
 from collections.abc import Sequence
@@ -497,7 +497,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_events")),
-        sa.UniqueConstraint("dedupe_key", name=op.f("uq_inbound_events_dedupe_key")),
+        sa.UniqueConstraint("account_id", "dedupe_key", name=op.f("uq_inbound_events_account_id_dedupe_key")),
     )
     with op.batch_alter_table("inbound_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_inbound_events_account_id"), ["account_id"], unique=False)
@@ -995,7 +995,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
-        sa.UniqueConstraint("wamid", name=op.f("uq_messages_wamid")),
+        sa.UniqueConstraint("organization_id", "wamid", name=op.f("uq_messages_organization_id_wamid")),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_messages_contact_id"), ["contact_id"], unique=False)

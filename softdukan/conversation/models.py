@@ -46,14 +46,16 @@ class Conversation(TenantModel):
 
 class Message(TenantModel):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_time", "conversation_id", "occurred_at"),)
+    # wamids are unique per organization: a tenant replaying someone else's wamid can't block or touch theirs
+    __table_args__ = (Index("ix_messages_conversation_time", "conversation_id", "occurred_at"),
+                      UniqueConstraint("organization_id", "wamid"))
 
     conversation_id: Mapped[int] = mapped_column(BigId, ForeignKey("conversations.id", ondelete="CASCADE"))
     contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     phone_number_id: Mapped[int] = mapped_column(BigId, ForeignKey("phone_numbers.id", ondelete="CASCADE"),
                                                  index=True)
     direction: Mapped[str] = mapped_column(String(3))  # in | out
-    wamid: Mapped[str | None] = mapped_column(String(200), unique=True)  # None until Meta accepted an outbound one
+    wamid: Mapped[str | None] = mapped_column(String(200))  # None until Meta accepted an outbound one
     type: Mapped[str] = mapped_column(String(20))  # text, image, …, template (outbound), unsupported
     content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     preview: Mapped[str] = mapped_column(String(300), default="")  # one line for lists and notifications

@@ -108,8 +108,8 @@ class MessageRepository(Repository[Message]):
 
     async def insert_once(self, row: dict[str, Any]) -> int | None:
         """Inserts the message unless its wamid exists; the new id, or None for a duplicate."""
-        result = await self.session.execute(insert_ignore(self.session, Message, ["wamid"]).returning(Message.id),
-                                            [row])
+        statement = insert_ignore(self.session, Message, ["organization_id", "wamid"]).returning(Message.id)
+        result = await self.session.execute(statement, [row])
         return result.scalar_one_or_none()
 
     async def latest_reaction(self, organization_id: int, target_wamid: str) -> tuple[bool, str | None]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from softdukan.kit.db import BigId, TenantModel, UTCDateTime
@@ -22,12 +22,15 @@ PENDING, ROUTED, FAILED = "pending", "routed", "failed"
 
 class InboundEvent(TenantModel):
     __tablename__ = "inbound_events"
-    __table_args__ = (Index("ix_inbound_events_state", "state", "received_at"),)
+    # unique per account: another tenant's webhooks (signed with their own app secret) can never claim a key
+    # and so swallow this account's events as "duplicates"
+    __table_args__ = (Index("ix_inbound_events_state", "state", "received_at"),
+                      UniqueConstraint("account_id", "dedupe_key"))
 
     account_id: Mapped[int] = mapped_column(BigId, ForeignKey("whatsapp_accounts.id", ondelete="CASCADE"),
                                             index=True)
     # message: msg:<wamid> · status: st:<wamid>:<status> · payment: pay:<id>:<status>:<ts> · others: hashed
-    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(12))
     field: Mapped[str] = mapped_column(String(64))  # Meta's change field: messages, account_update, …
     phone_number_id: Mapped[str | None] = mapped_column(String(64))  # Meta's id (messages field)

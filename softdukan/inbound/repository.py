@@ -19,7 +19,7 @@ class InboundEventRepository(Repository[InboundEvent]):
         """One INSERT … ON CONFLICT DO NOTHING; (id, organization_id, dedupe_key) of the rows that were new."""
         if not rows:
             return []
-        statement = insert_ignore(self.session, InboundEvent, ["dedupe_key"]).returning(
+        statement = insert_ignore(self.session, InboundEvent, ["account_id", "dedupe_key"]).returning(
             InboundEvent.id, InboundEvent.organization_id, InboundEvent.dedupe_key)
         return [(row[0], row[1], row[2]) for row in (await self.session.execute(statement, rows)).all()]
 
