@@ -142,7 +142,12 @@ async def verify_and_parse(uow: UnitOfWork, body: bytes, signature_header: str |
     except PayloadError as exc:
         raise BadRequest("invalid_payload", f"Not a WhatsApp webhook: {exc.path}: {exc.problem}.",
                          {"path": exc.path}) from None
-    return list({row["dedupe_key"]: row for row in rows}.values())  # a body repeating an item stores it once
+    return list({_identity(row): row for row in rows}.values())  # a body repeating an item stores it once
+
+
+def _identity(row: dict[str, Any]) -> tuple[int, str]:
+    """What makes a stored event unique: its key within its account (see InboundEvent)."""
+    return row["account_id"], row["dedupe_key"]
 
 
 async def store(uow: UnitOfWork, rows: list[dict[str, Any]]) -> Received:
@@ -153,14 +158,14 @@ async def store(uow: UnitOfWork, rows: list[dict[str, Any]]) -> Received:
 async def store_many(uow: UnitOfWork, requests: list[list[dict[str, Any]]]) -> list[Received]:
     """The rows of several requests in one INSERT; each request learns how many of its rows were new (a key two
     requests share counts as new for the first one only)."""
-    everything = list({row["dedupe_key"]: row for rows in requests for row in rows}.values())
-    new = {key: (event_id, organization_id)
-           for event_id, organization_id, key in await InboundEventRepository(uow.session).insert_new(everything)}
+    everything = list({_identity(row): row for rows in requests for row in rows}.values())
+    new = {(account_id, key): (event_id, organization_id) for event_id, organization_id, account_id, key
+           in await InboundEventRepository(uow.session).insert_new(everything)}
     results = []
     for rows in requests:
         stored = 0
         for row in rows:
-            if (created := new.pop(row["dedupe_key"], None)) is not None:
+            if (created := new.pop(_identity(row), None)) is not None:
                 stored += 1
                 uow.enqueue(ROUTE_TASK, organization_id=created[1], event_id=created[0])
         results.append(Received(stored=stored, duplicates=len(rows) - stored))

@@ -15,13 +15,13 @@ from softdukan.kit.upsert import insert_ignore
 class InboundEventRepository(Repository[InboundEvent]):
     model = InboundEvent
 
-    async def insert_new(self, rows: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
-        """One INSERT … ON CONFLICT DO NOTHING; (id, organization_id, dedupe_key) of the rows that were new."""
+    async def insert_new(self, rows: list[dict[str, Any]]) -> list[tuple[int, int, int, str]]:
+        """One INSERT … ON CONFLICT DO NOTHING; (id, organization_id, account_id, dedupe_key) of the new rows."""
         if not rows:
             return []
         statement = insert_ignore(self.session, InboundEvent, ["account_id", "dedupe_key"]).returning(
-            InboundEvent.id, InboundEvent.organization_id, InboundEvent.dedupe_key)
-        return [(row[0], row[1], row[2]) for row in (await self.session.execute(statement, rows)).all()]
+            InboundEvent.id, InboundEvent.organization_id, InboundEvent.account_id, InboundEvent.dedupe_key)
+        return [(row[0], row[1], row[2], row[3]) for row in (await self.session.execute(statement, rows)).all()]
 
     async def by_id(self, event_id: int) -> InboundEvent | None:
         return await self.session.get(InboundEvent, event_id)

@@ -4,7 +4,9 @@ claim another business's wamid, so it can neither swallow their events as "dupli
 from __future__ import annotations
 
 from softdukan.conversation.models import Message
+from softdukan.inbound.ingest import store_many
 from softdukan.inbound.models import InboundEvent
+from softdukan.platform.uow import unit_of_work
 from tests.support.whatsapp import envelope, inbound, make_whatsapp, messages_change, post_webhook, rows
 from tests.support.whatsapp_fixtures import T0
 
@@ -29,3 +31,19 @@ async def test_a_wamid_replayed_by_another_tenant_does_not_block_the_real_one(ru
     assert theirs.wamid == WAMID and theirs.content["body"] == "the customer's real message"
     (own,) = await rows(runtime, Message, Message.organization_id == mallory.org.org.id)
     assert own.content["body"] == "first with your wamid"
+
+
+async def test_one_group_commit_keeps_two_tenants_events_with_the_same_key(runtime, clock) -> None:  # type: ignore[no-untyped-def]
+    """Concurrent webhooks of two businesses land in one batch: each keeps its own event."""
+    first = await make_whatsapp(runtime, app_secret="first-own-app-secret-0123456789")
+    second = await make_whatsapp(runtime)
+
+    def row(wa) -> dict:  # type: ignore[no-untyped-def, type-arg]
+        return {"organization_id": wa.org.org.id, "account_id": wa.account.id, "dedupe_key": f"msg:{WAMID}",
+                "kind": "message", "field": "messages", "phone_number_id": wa.phone_number_id, "wamid": WAMID,
+                "payload": {}, "received_at": T0, "state": "pending", "attempts": 0, "created_at": T0}
+
+    async with unit_of_work(runtime) as uow:
+        results = await store_many(uow, [[row(first)], [row(second)], [row(first)]])
+    assert [(r.stored, r.duplicates) for r in results] == [(1, 0), (1, 0), (0, 1)]
+    assert len(await rows(runtime, InboundEvent, InboundEvent.wamid == WAMID)) == 2
