@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     signin_attempts: int = 5  # failed sign-ins per window before 429
     signin_window_seconds: int = 900
+    # After startup, move everything alive (modules, mappers, routes) out of the garbage collector's sight, so full
+    # collections stay short: without it they were the worst acknowledgement latencies (bench/REPORT.md).
+    gc_freeze: bool = True
     log_level: str = "INFO"
     log_format: str = "console"  # console | json
 

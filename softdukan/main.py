@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -124,6 +125,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         if bg:
             await bg.start()
         app.state.background = bg
+        if settings.gc_freeze:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -138,10 +142,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.settings = settings
     app.state.background = None
     _install_error_handlers(app)
-    app.include_router(api.router)
     from softdukan.inbound.webhooks import router as whatsapp_webhooks
 
-    app.include_router(whatsapp_webhooks)  # Meta's callback: signed, no session or CSRF
+    # Meta's callback (signed, no session or CSRF) goes first: routes are matched in order, and this one takes
+    # the most requests by far (every status of every message)
+    app.include_router(whatsapp_webhooks)
+    app.include_router(api.router)
 
     from softdukan import web  # the dashboard, backoffice and live events
 
