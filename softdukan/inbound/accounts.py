@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from softdukan.inbound.gate import write_gate
 from softdukan.number.service import find_account_by_waba_id
+from softdukan.platform.runtime import Runtime
 from softdukan.platform.uow import UnitOfWork
 
 TTL = 60.0
@@ -40,23 +41,23 @@ def forget(engine: AsyncEngine, waba_id: str | None = None) -> None:
         cache.clear() if waba_id is None else cache.pop(waba_id, None)
 
 
-async def signing_account(uow: UnitOfWork, waba_id: str) -> SigningAccount | None:
-    cache = _caches.setdefault(uow.runtime.engine, {})
+async def signing_account(runtime: Runtime, waba_id: str) -> SigningAccount | None:
+    cache = _caches.setdefault(runtime.engine, {})
     now = time.monotonic()
     hit = cache.get(waba_id)
     if hit is not None and hit.expires > now:
         return hit
     # Its own short transaction, through the gate: the request's transaction must not start (and take SQLite's
     # write lock) before the request is inside the gate, or two requests could wait on each other.
-    async with write_gate(uow.runtime.engine), uow.runtime.sessionmaker() as session:
-        account = await find_account_by_waba_id(UnitOfWork(uow.runtime, session), waba_id)
+    async with write_gate(runtime.engine), runtime.sessionmaker() as session:
+        account = await find_account_by_waba_id(UnitOfWork(runtime, session), waba_id)
         found = (account.id, account.organization_id, account.app_secret_sealed) if account else None
         await session.rollback()
     if found is None:
         cache.pop(waba_id, None)
         return None
     try:
-        secret: str | None = uow.runtime.secrets.open(found[2])
+        secret: str | None = runtime.secrets.open(found[2])
     except ValueError:
         secret = None
     if len(cache) >= MAX_ENTRIES:

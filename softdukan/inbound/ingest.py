@@ -111,7 +111,7 @@ def event_rows(envelope: Envelope, accounts: dict[str, SigningAccount], now: Any
     return rows
 
 
-async def verify_and_parse(uow: UnitOfWork, body: bytes, signature_header: str | None) -> list[dict[str, Any]]:
+async def verify_and_parse(runtime: Runtime, body: bytes, signature_header: str | None) -> list[dict[str, Any]]:
     """Checks the body and its signature; the raw event rows to store. Raises the 4xx errors described above."""
     if len(body) > MAX_BODY:
         raise PayloadTooLarge(message="The webhook body is larger than 1 MB.")
@@ -128,7 +128,7 @@ async def verify_and_parse(uow: UnitOfWork, body: bytes, signature_header: str |
                          {"path": exc.path}) from None
     accounts: dict[str, SigningAccount] = {}
     for waba_id in sorted(envelope.waba_ids):
-        account = await signing_account(uow, waba_id)
+        account = await signing_account(runtime, waba_id)
         if account is None:
             raise _unauthorized("unknown WABA")
         accounts[waba_id] = account
@@ -138,7 +138,7 @@ async def verify_and_parse(uow: UnitOfWork, body: bytes, signature_header: str |
         if not signature.verify(account.app_secret, body, signature_header):
             raise _unauthorized("signature mismatch")
     try:
-        rows = event_rows(envelope, accounts, uow.clock.now())
+        rows = event_rows(envelope, accounts, runtime.clock.now())
     except PayloadError as exc:
         raise BadRequest("invalid_payload", f"Not a WhatsApp webhook: {exc.path}: {exc.problem}.",
                          {"path": exc.path}) from None
@@ -161,14 +161,15 @@ async def store_many(uow: UnitOfWork, requests: list[list[dict[str, Any]]]) -> l
     everything = list({_identity(row): row for rows in requests for row in rows}.values())
     new = {(account_id, key): (event_id, organization_id) for event_id, organization_id, account_id, key
            in await InboundEventRepository(uow.session).insert_new(everything)}
-    results = []
+    results, jobs = [], []
     for rows in requests:
         stored = 0
         for row in rows:
             if (created := new.pop(_identity(row), None)) is not None:
                 stored += 1
-                uow.enqueue(ROUTE_TASK, organization_id=created[1], event_id=created[0])
+                jobs.append({"organization_id": created[1], "event_id": created[0]})
         results.append(Received(stored=stored, duplicates=len(rows) - stored))
+    await uow.enqueue_many(ROUTE_TASK, jobs)  # one INSERT for the batch's routing jobs
     return results
 
 
@@ -183,7 +184,8 @@ def _group(runtime: Runtime) -> GroupCommit[Received]:
     return group_for(runtime.engine, lambda: GroupCommit(runtime.engine, write, write_one))
 
 
-async def receive(uow: UnitOfWork, body: bytes, signature_header: str | None) -> Received:
-    """Verifies, then stores through the group commit (committed when this returns)."""
-    rows = await verify_and_parse(uow, body, signature_header)
-    return await _group(uow.runtime).submit(rows)
+async def receive(runtime: Runtime, body: bytes, signature_header: str | None) -> Received:
+    """Verifies, then stores through the group commit (committed when this returns). The group commit is the
+    edge that owns the transaction, so this takes the runtime, not a request's unit of work."""
+    rows = await verify_and_parse(runtime, body, signature_header)
+    return await _group(runtime).submit(rows)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from softdukan.platform.events import Event
@@ -44,6 +45,23 @@ class UnitOfWork:
         self.session.add(job)
         self._enqueued += 1
         return job
+
+    async def enqueue_many(self, name: str, jobs: list[dict[str, Any]]) -> None:
+        """Many jobs of one task in one INSERT (no ORM objects): for hot paths such as webhook acknowledgement.
+        Each dict holds the task's args plus optional `organization_id` and `run_at`."""
+        if not jobs:
+            return
+        definition = get_task(name)
+        now = self.clock.now()
+        rows = []
+        for job in jobs:
+            args = dict(job)
+            organization_id, run_at = args.pop("organization_id", None), args.pop("run_at", None)
+            rows.append({"name": name, "args": args, "status": QUEUED, "attempts": 0, "run_at": run_at or now,
+                         "max_attempts": definition.max_attempts, "unique_key": None,
+                         "organization_id": organization_id, "created_at": now})
+        await self.session.execute(insert(Job), rows)
+        self._enqueued += len(rows)
 
     async def flush(self) -> None:
         await self.session.flush()
