@@ -15,4 +15,5 @@ def insert_ignore(session: AsyncSession, model: Any, conflict_columns: Sequence[
     `.values(rows)` would compile on every call). Add `.returning(...)` to see which rows were new."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
+    table = getattr(model, "__table__", model)  # Core insert: rows as plain dicts, no ORM bulk-insert bookkeeping
+    return insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))

@@ -60,7 +60,7 @@ class UnitOfWork:
             rows.append({"name": name, "args": args, "status": QUEUED, "attempts": 0, "run_at": run_at or now,
                          "max_attempts": definition.max_attempts, "unique_key": None,
                          "organization_id": organization_id, "created_at": now})
-        await self.session.execute(insert(Job), rows)
+        await self.session.execute(insert(Job.__table__), rows)  # Core: none of the ORM's per-row bookkeeping
         self._enqueued += len(rows)
 
     async def flush(self) -> None:
