@@ -8,8 +8,6 @@ goes through the send job to the sandbox and comes back delivered and read. Wait
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +22,7 @@ from softdukan.number.provision import provision_sandbox_number
 from softdukan.platform.runtime import Runtime, build_runtime
 from softdukan.platform.uow import unit_of_work
 from tests.support.factories import OrgFixture, make_org
+from tests.support.polling import eventually
 
 CUSTOMER = "919812300001"
 FAST = {"sent_after_seconds": 0.0, "delivered_after_seconds": 0.05, "read_after_seconds": 0.1,
@@ -66,12 +65,7 @@ class Live:
 
 
 async def wait_for(check: Callable[[], Awaitable[Any]], what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        if value := await check():
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    return await eventually(check, what=what, within=DEADLINE)
 
 
 @pytest.fixture

@@ -4,10 +4,6 @@ without opening a customer-service window; the app's own replies arrive as echoe
 
 from __future__ import annotations
 
-import asyncio
-import time
-from typing import Any
-
 import httpx
 from sqlalchemy import func, select
 
@@ -18,15 +14,7 @@ from softdukan.number.provision import provision_sandbox_number
 from softdukan.platform.runtime import build_runtime
 from softdukan.platform.uow import unit_of_work
 from tests.support.factories import make_org
-
-
-async def _until(check: Any, what: str) -> Any:
-    deadline = time.monotonic() + 30.0
-    while time.monotonic() < deadline:
-        if value := await check():
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support.polling import eventually
 
 
 async def test_history_import_from_the_sandbox_lands_in_conversations(runtime, live_server) -> None:  # type: ignore[no-untyped-def]
@@ -49,14 +37,14 @@ async def test_history_import_from_the_sandbox_lands_in_conversations(runtime, l
                     phone = await session.get(PhoneNumber, number.id)
                     return phone is not None and phone.history_import == "done"
 
-            await _until(imported, "the history import to finish")
+            await eventually(imported, what="the history import to finish")
 
             async def all_history() -> bool:  # chunks are separate webhooks: the last may be routed first
                 async with live.sessionmaker() as session:
                     return int(await session.scalar(select(func.count()).select_from(Message).where(
                         Message.organization_id == org.org.id, Message.origin == "history")) or 0) >= 6
 
-            await _until(all_history, "every history message")
+            await eventually(all_history, what="every history message")
             async with live.sessionmaker() as session:
                 history = (await session.execute(select(Message).where(
                     Message.organization_id == org.org.id, Message.origin == "history"))).scalars().all()
@@ -78,7 +66,7 @@ async def test_history_import_from_the_sandbox_lands_in_conversations(runtime, l
                     return int(await session.scalar(select(func.count()).select_from(Message).where(
                         Message.organization_id == org.org.id, Message.origin == "business_app")) or 0)
 
-            assert await _until(echoed, "the app's echo to be routed") == 1
+            assert await eventually(echoed, what="the app's echo to be routed") == 1
     finally:
         await live.close()
 

@@ -7,10 +7,7 @@ handshake and records what the sandbox posts, so the client's `subscribe_app` is
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from softdukan.whatsapp.client import GraphClient
+from tests.support.polling import eventually  # noqa: F401  (re-exported for the client tests)
 from tests.support.services import LiveServer
 
 VERIFY_TOKEN = "h1-verify-token"
@@ -140,13 +138,3 @@ class SandboxMeta:
         return str((await self.call("GET", f"/phone-numbers/{phone_number_id}/code"))["code"])
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 15.0, interval: float = 0.2) -> Any:
-    """Poll until ``check`` returns a truthy value (jobs run in the live server's embedded runner)."""
-    deadline = time.monotonic() + within
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"condition not met within {within}s; last value: {last!r}")
