@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.sandbox.conftest import Sandbox, assert_meta_error
@@ -94,20 +96,28 @@ async def test_recipient_cannot_be_sender(sandbox: Sandbox) -> None:
 
 async def test_throughput_bucket_answers_130429(sandbox: Sandbox) -> None:
     await sandbox.profile(throughput_mps=3, enforce_pair_rate=False)
-    codes = [(await sandbox.text(f"9198000100{i:02d}")).status_code for i in range(8)]
+    responses = [await sandbox.text(f"9198000100{i:02d}") for i in range(8)]
 
-    assert 400 in codes
-    response = await sandbox.text("919800010099")
-    assert_meta_error(response, 130429, 400)
+    # the bucket refills while we send (3 a second), so which call hits the limit depends on the machine's
+    # speed; that the first refused one carries Meta's 130429 body does not
+    refused = [r for r in responses if r.status_code != 200]
+    assert refused, [r.status_code for r in responses]
+    assert_meta_error(refused[0], 130429, 400)
 
 
 async def test_pair_rate_allows_a_burst_of_45_then_131056(sandbox: Sandbox) -> None:
     await sandbox.profile(enforce_throughput=False)
     await sandbox.customer_says(CUSTOMER)
+    started = time.monotonic()
     statuses = [(await sandbox.text(CUSTOMER, f"m{i}")).status_code for i in range(45)]
 
     assert statuses == [200] * 45
-    assert_meta_error(await sandbox.text(CUSTOMER), 131056, 400)
+    # one message per 6 s refills while we send: a slow machine earns that many more before the refusal
+    for _ in range(int((time.monotonic() - started) // 6) + 1):
+        response = await sandbox.text(CUSTOMER)
+        if response.status_code != 200:
+            break
+    assert_meta_error(response, 131056, 400)
 
 
 async def test_unregistered_sender_is_133010(sandbox: Sandbox) -> None:
