@@ -4,8 +4,9 @@ queued up meanwhile in one transaction.
 Each request's own transaction would cost a BEGIN, two INSERTs and a COMMIT — a dozen driver round trips,
 and on SQLite every transaction takes the database's write lock at BEGIN, so concurrent requests would wait in
 SQLite's sleeping busy handler. Instead a request queues its rows and takes the writer lock (FIFO); whoever
-holds it writes every queued request's rows at once (one INSERT … ON CONFLICT DO NOTHING, one jobs insert, one
-COMMIT) and answers them all. Under load batches grow by themselves; alone, a request writes only its own.
+holds it writes every queued request's rows at once (batch_write.py: one statement on PostgreSQL, one events
+insert and one jobs insert on SQLite) and answers them all. Under load batches grow by themselves; alone, a
+request writes only its own.
 """
 
 from __future__ import annotations

@@ -23,11 +23,13 @@ import orjson
 import softdukan.inbound.tasks  # noqa: F401  registers ROUTE_TASK wherever webhooks are received
 from softdukan.inbound import models as m
 from softdukan.inbound.accounts import SigningAccount, signing_account
+from softdukan.inbound.batch_write import NewRow, write_events_and_jobs
 from softdukan.inbound.gate import GroupCommit, group_for
 from softdukan.inbound.repository import InboundEventRepository
 from softdukan.platform.errors import BadRequest, DomainError, Unauthorized
+from softdukan.platform.jobs.registry import get_task
 from softdukan.platform.runtime import Runtime
-from softdukan.platform.uow import UnitOfWork, unit_of_work
+from softdukan.platform.uow import UnitOfWork
 from softdukan.whatsapp.webhook import (
     Envelope,
     MessageStatus,
@@ -156,27 +158,41 @@ async def store(uow: UnitOfWork, rows: list[dict[str, Any]]) -> Received:
 
 
 async def store_many(uow: UnitOfWork, requests: list[list[dict[str, Any]]]) -> list[Received]:
-    """The rows of several requests in one INSERT; each request learns how many of its rows were new (a key two
-    requests share counts as new for the first one only)."""
-    everything = list({_identity(row): row for rows in requests for row in rows}.values())
-    new = {(account_id, key): (event_id, organization_id) for event_id, organization_id, account_id, key
-           in await InboundEventRepository(uow.session).insert_new(everything)}
-    results, jobs = [], []
+    """The rows of several requests in one INSERT through the unit of work; each request learns how many of its
+    rows were new (a key two requests share counts as new for the first one only)."""
+    new = await InboundEventRepository(uow.session).insert_new(_unique(requests))
+    await uow.enqueue_many(ROUTE_TASK, [{"organization_id": org_id, "event_id": event_id}
+                                        for event_id, org_id, _, _ in new])  # one INSERT for the routing jobs
+    return _received(requests, new)
+
+
+def _unique(requests: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return list({_identity(row): row for rows in requests for row in rows}.values())
+
+
+def _received(requests: list[list[dict[str, Any]]], new: list[NewRow]) -> list[Received]:
+    created = {(account_id, key) for _, _, account_id, key in new}
+    results = []
     for rows in requests:
         stored = 0
         for row in rows:
-            if (created := new.pop(_identity(row), None)) is not None:
+            if _identity(row) in created:
+                created.discard(_identity(row))  # counted once, for the first request that carried it
                 stored += 1
-                jobs.append({"organization_id": created[1], "event_id": created[0]})
         results.append(Received(stored=stored, duplicates=len(rows) - stored))
-    await uow.enqueue_many(ROUTE_TASK, jobs)  # one INSERT for the batch's routing jobs
     return results
 
 
 def _group(runtime: Runtime) -> GroupCommit[Received]:
+    max_attempts = get_task(ROUTE_TASK).max_attempts
+
     async def write(requests: list[list[dict[str, Any]]]) -> list[Received]:
-        async with unit_of_work(runtime) as uow:  # this batch's transaction: the group commit is its edge
-            return await store_many(uow, requests)
+        # this batch's transaction, straight on the driver (batch_write.py); the group commit is its edge
+        new = await write_events_and_jobs(runtime, _unique(requests), task=ROUTE_TASK,
+                                          max_attempts=max_attempts, now=runtime.clock.now())
+        if new:
+            runtime.jobs_committed()
+        return _received(requests, new)
 
     async def write_one(rows: list[dict[str, Any]]) -> Received:
         return (await write([rows]))[0]

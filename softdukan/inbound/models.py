@@ -27,8 +27,8 @@ class InboundEvent(TenantModel):
     __table_args__ = (Index("ix_inbound_events_state", "state", "received_at"),
                       UniqueConstraint("account_id", "dedupe_key"))
 
-    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("whatsapp_accounts.id", ondelete="CASCADE"),
-                                            index=True)
+    # no index of its own: the unique (account_id, dedupe_key) index leads with it (cascade deletes use that one)
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("whatsapp_accounts.id", ondelete="CASCADE"))
     # message: msg:<wamid> · status: st:<wamid>:<status> · payment: pay:<id>:<status>:<ts> · others: hashed
     dedupe_key: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(12))

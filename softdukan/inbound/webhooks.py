@@ -6,8 +6,9 @@ signature (POST), never by a session, API key or CSRF token.
 
 from __future__ import annotations
 
+import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from softdukan.inbound.handshake import verify_subscription
@@ -31,7 +32,8 @@ async def events(request: Request) -> Response:
     """Stored and committed by the group commit before this returns. A plain Starlette route: it needs no
     session, subject or validation from FastAPI, and every status of every message comes through here."""
     received = await receive(request.app.state.runtime, await request.body(), request.headers.get(HEADER))
-    return JSONResponse({"stored": received.stored, "duplicates": received.duplicates})
+    return Response(orjson.dumps({"stored": received.stored, "duplicates": received.duplicates}),
+                    media_type="application/json")
 
 
 router.routes.insert(0, Route(PATH, events, methods=["POST"], include_in_schema=False))  # matched first

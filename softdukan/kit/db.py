@@ -90,7 +90,7 @@ def _json_dumps(value: Any) -> str:
 JSON_CODEC: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def make_engine(url: str, *, echo: bool = False, pre_ping: bool = True, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **JSON_CODEC)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -104,7 +104,8 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             dbapi_connection.isolation_level = None
 
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON_CODEC)
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping,
+                               **JSON_CODEC)
 
 
 def make_nullpool_engine(url: str) -> AsyncEngine:

@@ -25,6 +25,17 @@ class Runtime:
     limiter: RateLimiter
     secrets: SecretBox
     job_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    _hot_engine: AsyncEngine | None = None
+
+    def hot_engine(self) -> AsyncEngine:
+        """A small pool for hot write paths that talk to the driver directly (inbound/batch_write.py): no
+        pre-ping round trips on checkout, so its users must invalidate a connection that fails. SQLite has no
+        pings to save: the main engine."""
+        if self.engine.dialect.name == "sqlite":
+            return self.engine
+        if self._hot_engine is None:
+            self._hot_engine = make_engine(self.settings.database_url, pre_ping=False, pool_size=2)
+        return self._hot_engine
 
     def jobs_committed(self) -> None:
         """Wake the in-process runner (or relay) early; pollers find the rows anyway."""
@@ -34,6 +45,8 @@ class Runtime:
         await self.hub.close()
         await self.limiter.close()
         await self.engine.dispose()
+        if self._hot_engine is not None:
+            await self._hot_engine.dispose()
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
