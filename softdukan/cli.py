@@ -15,9 +15,21 @@ app = typer.Typer(help="SoftDukan: WhatsApp marketing platform.", no_args_is_hel
 @app.command()
 def migrate() -> None:
     """Apply database migrations (Alembic) to DATABASE_URL."""
+    from softdukan.auth.builtin_roles import sync_builtin_roles
+    from softdukan.kit.db import make_nullpool_engine
     from softdukan.kit.migrate import upgrade
 
-    upgrade(get_settings().database_url)
+    url = get_settings().database_url
+    upgrade(url)
+
+    async def sync() -> None:
+        engine = make_nullpool_engine(url)
+        try:
+            await sync_builtin_roles(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(sync())  # built-in roles follow the code (auth/builtin_roles.py)
     typer.echo("database migrated")
 
 
