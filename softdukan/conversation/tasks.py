@@ -110,6 +110,17 @@ async def _refused(uow: UnitOfWork, message: Message, exc: GraphError, attempt: 
     await mark_send_failed(uow, message, code=None if body.malformed else exc.code, title=title, details=details)
 
 
+def _consent_refusal(message: Message, contact: Contact) -> tuple[str, str] | None:
+    """(title, details) when the contact may no longer get this message: blocked (nothing at all) or opted out
+    (marketing templates; the category recorded at queueing time, see template/sending.py)."""
+    if contact.blocked_at is not None:
+        return "Contact blocked", "The contact was blocked before the message went out."
+    marketing = message.type == "template" and str((message.content or {}).get("category", "")).upper() == "MARKETING"
+    if marketing and contact.opted_out_at is not None:
+        return "Contact opted out", "The contact opted out of marketing messages before this one went out."
+    return None
+
+
 @task(SEND_TASK, max_attempts=5)
 async def send_message(uow: UnitOfWork, org_id: int, message_id: int, attempt: int = 1, checks: int = 0) -> None:
     message = await MessageRepository(uow.session).by_id(org_id, message_id)
@@ -124,6 +135,10 @@ async def send_message(uow: UnitOfWork, org_id: int, message_id: int, attempt: i
     if phone is None or contact is None or account is None or phone.status != CONNECTED:
         await mark_send_failed(uow, message, code=None, title="Number not connected",
                                details="The sending number was disconnected before the message went out.")
+        return
+    refusal = _consent_refusal(message, contact)
+    if refusal is not None:  # blocked or opted out after the message was queued: checked again at send time
+        await mark_send_failed(uow, message, code=None, title=refusal[0], details=refusal[1])
         return
     try:
         wa_message = build_message(message.type, raw_from_content(message.type, message.content))
