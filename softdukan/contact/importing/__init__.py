@@ -1,0 +1,1 @@
+"""Contact import from CSV and XLSX: upload → column mapping → a chunked, resumable background job."""
