@@ -15,6 +15,7 @@ from softdukan.auth.roles import role_service
 from softdukan.auth.service import auth_service
 from softdukan.config import ROOT, Settings
 from softdukan.demo_chats import seed_demo_chats
+from softdukan.demo_templates import seed_demo_templates
 from softdukan.number.provision import ensure_demo_number
 from softdukan.organization.models import Membership, Organization
 from softdukan.organization.service import organization_service
@@ -89,6 +90,7 @@ async def ensure_demo(settings: Settings) -> dict[str, Any]:
             whatsapp = await ensure_demo_number(uow, org.id, business_name=DEMO_BUSINESS) if settings.sandbox else {}
             if whatsapp:
                 await seed_demo_chats(uow, whatsapp["phone_number_id"])
+                await seed_demo_templates(uow, user, org.id)
     finally:
         await runtime.close()
     saved_path.parent.mkdir(parents=True, exist_ok=True)

@@ -281,3 +281,21 @@ class SandboxSetting(Model):
 
     key: Mapped[str] = mapped_column(String(64), unique=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SandboxUpload(Model):
+    """A Resumable Upload API session of an app (`POST /{app-id}/uploads`) and, once complete, its file handle:
+    the sample file a template's media header names in `example.header_handle`."""
+
+    __tablename__ = "sandbox_uploads"
+
+    session_key: Mapped[str] = mapped_column(String(64), unique=True)  # the id inside "upload:<…>"
+    app_pk: Mapped[int] = mapped_column(BigId, ForeignKey("sandbox_apps.id", ondelete="CASCADE"), index=True)
+    business_pk: Mapped[int] = mapped_column(BigId, ForeignKey("sandbox_businesses.id", ondelete="CASCADE"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_type: Mapped[str] = mapped_column(String(64))
+    file_length: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, default=b"")  # the bytes received so far
+    handle: Mapped[str | None] = mapped_column(String(255), unique=True)  # "4::…" once every byte arrived
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -67,6 +67,9 @@ class Profile(BaseModel):
     history_customers: int = Field(default=3, ge=0, le=100)  # virtual customers seeded for a history sync
     history_messages_per_customer: int = Field(default=4, ge=1, le=100)
     history_delay_seconds: float = Field(default=1.0, ge=0, le=86400)  # between sync request and webhooks
+    # Resumable uploads: each POST keeps at most this many bytes, then answers 503 (code 2) as if the connection
+    # broke mid-file; the uploader asks GET /upload:<session> for the offset and sends the rest. None: never.
+    upload_cut_after_bytes: int | None = Field(default=None, ge=1, le=200 * 1024 * 1024)
 
     @property
     def webhook_major(self) -> int:

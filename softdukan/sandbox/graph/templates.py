@@ -15,6 +15,7 @@ from softdukan.sandbox.graph.ids import object_id
 from softdukan.sandbox.graph.profile import load_profile
 from softdukan.sandbox.graph.state import category_webhook, set_template_status, template_status_webhook
 from softdukan.sandbox.graph.template_rules import CATEGORIES, check_template
+from softdukan.sandbox.graph.uploads import check_header_samples, with_sample_urls
 from softdukan.sandbox.models import SandboxBusiness, SandboxTemplate, SandboxWaba
 
 CREATIONS_PER_HOUR = 100
@@ -33,6 +34,7 @@ async def _count(uow: UnitOfWork, waba: SandboxWaba, *conditions: Any) -> int:
 
 async def create(uow: UnitOfWork, waba: SandboxWaba, body: dict[str, Any]) -> dict[str, Any]:
     name, language, category, parameter_format, components = check_template(body)
+    await check_header_samples(uow, waba, components)
     now = uow.clock.now()
     if await _count(uow, waba, SandboxTemplate.created_at >= now - timedelta(hours=1)) >= CREATIONS_PER_HOUR:
         raise GraphFault(
@@ -116,11 +118,13 @@ async def review(uow: UnitOfWork, template_pk: int) -> None:
         await template_status_webhook(uow, template, "PAUSED", reason="NONE")
 
 
-def view(template: SandboxTemplate, fields: list[str] | None = None) -> dict[str, Any]:
+def view(template: SandboxTemplate, fields: list[str] | None = None, *, sample_root: str | None = None
+         ) -> dict[str, Any]:
+    """`sample_root`: the sandbox's root URL; media header samples are then shown as URLs, as Meta does."""
     full: dict[str, Any] = {
         "name": template.name,
         "parameter_format": template.parameter_format,
-        "components": template.components,
+        "components": with_sample_urls(template.components, sample_root) if sample_root else template.components,
         "language": template.language,
         "status": template.status,
         "category": template.category,
@@ -175,7 +179,8 @@ async def listing(uow: UnitOfWork, waba: SandboxWaba, query: dict[str, Any], bas
     rows = (await uow.session.execute(stmt.order_by(SandboxTemplate.id).limit(limit + 1))).scalars().all()
     page, more = rows[:limit], len(rows) > limit
     fields = fields_of(query.get("fields"))
-    result: dict[str, Any] = {"data": [view(t, fields) for t in page]}
+    root = base_url.rsplit("/", 1)[0]  # base_url ends with the version
+    result: dict[str, Any] = {"data": [view(t, fields, sample_root=root) for t in page]}
     if page:
         cursors = {"before": _cursor(page[0].id), "after": _cursor(page[-1].id)}
         result["paging"] = {"cursors": cursors}
@@ -232,6 +237,9 @@ async def edit(uow: UnitOfWork, template: SandboxTemplate, body: dict[str, Any])
         "components": body.get("components") if body.get("components") is not None else template.components,
     }
     _, _, category, parameter_format, components = check_template(candidate)
+    waba = await uow.session.get(SandboxWaba, template.waba_pk)
+    if waba is not None and body.get("components") is not None:
+        await check_header_samples(uow, waba, components)
     template.components, template.category, template.parameter_format = components, category, parameter_format
     template.edits = [*template.edits, now.isoformat()]
     set_template_status(uow, template, "PENDING")

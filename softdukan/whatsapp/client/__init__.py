@@ -17,14 +17,17 @@ from softdukan.whatsapp.client.messages import MessagesAPI
 from softdukan.whatsapp.client.phone_numbers import PhoneNumbersAPI
 from softdukan.whatsapp.client.templates import TemplatesAPI
 from softdukan.whatsapp.client.types import MediaInfo, SentMessage, TemplateCreated, TemplatePage
+from softdukan.whatsapp.client.uploads import UPLOAD_TYPES, UploadsAPI, UploadSession, upload_kind
 
 
-class GraphClient(MessagesAPI, MediaAPI, TemplatesAPI, PhoneNumbersAPI):
-    """Messages (§3), media (§4), templates (§9), phone numbers and onboarding (§10)."""
+class GraphClient(MessagesAPI, MediaAPI, TemplatesAPI, UploadsAPI, PhoneNumbersAPI):
+    """Messages (§3), media (§4), templates (§9) and their sample files (resumable upload), phone numbers and
+    onboarding (§10)."""
 
 
 __all__ = [
     "MEDIA_TYPES",
+    "UPLOAD_TYPES",
     "GraphClient",
     "GraphTransportError",
     "MediaInfo",
@@ -33,5 +36,7 @@ __all__ = [
     "TemplateCreated",
     "TemplatePage",
     "UnexpectedResponseError",
+    "UploadSession",
     "media_kind",
+    "upload_kind",
 ]

@@ -175,10 +175,12 @@ class GraphBase:
             return {"Authorization": f"Bearer {self._token}"}
         return {}
 
-    async def _send(self, method: str, url: str, *, auth: bool = True, **kwargs: Any) -> httpx.Response:
+    async def _send(self, method: str, url: str, *, auth: bool = True, headers: Mapping[str, str] | None = None,
+                    **kwargs: Any) -> httpx.Response:
+        """``headers`` are added to (or replace) the Bearer header: the upload API wants ``Authorization: OAuth``."""
         try:
             return await self._http.request(
-                method, url, headers=self._headers(auth=auth), timeout=self._timeout, **kwargs
+                method, url, headers={**self._headers(auth=auth), **(headers or {})}, timeout=self._timeout, **kwargs
             )
         except httpx.TimeoutException as exc:
             raise GraphTransportError(f"{method} {_redact(url)} timed out: {type(exc).__name__}", timeout=True) from exc

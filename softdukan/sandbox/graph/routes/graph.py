@@ -21,10 +21,12 @@ from softdukan.sandbox.graph.access import (
 )
 from softdukan.sandbox.graph.errors import GraphFault, unknown_object
 from softdukan.sandbox.graph.messages.send import send_message
+from softdukan.sandbox.graph.routes import uploads as upload_routes
 from softdukan.sandbox.models import SandboxBusiness, SandboxMedia, SandboxPhoneNumber, SandboxTemplate, SandboxWaba
 from softdukan.sandbox.service.accounts import exchange_code
 
 router = APIRouter(include_in_schema=False)
+router.include_router(upload_routes.router)  # first: /{app-id}/uploads and /upload:<session> before generic paths
 PREFIX = "/sandbox/graph"
 
 
@@ -227,7 +229,7 @@ async def node(version: str, node_id: str, request: Request, uow: UoW) -> JSONRe
     elif isinstance(found, SandboxTemplate):
         template = await template_for(uow, caller, node_id, method)
         if method == "get":
-            return ok(templates.view(template, fields))
+            return ok(templates.view(template, fields, sample_root=base_url(request)))
         if method == "post":
             return ok(await templates.edit(uow, template, body))
     elif isinstance(found, SandboxMedia):
