@@ -1,8 +1,9 @@
 """/v1/messages and /v1/conversations.
 
-`POST /v1/messages` takes Meta's message shape (reference §3) and answers 202 with the stored message, status
-`pending`; the send job then moves it to `accepted` (with Meta's wamid) or `failed`, and status webhooks move it
-on. Send `Idempotency-Key` to retry safely: a retry with the same key never sends a second message.
+`POST /v1/messages` takes Meta's message shape (reference §3), or an approved template with its variables' values
+(`"type": "template"`, softdukan/template/sending.py), and answers 202 with the stored message, status `pending`;
+the send job then moves it to `accepted` (with Meta's wamid) or `failed`, and status webhooks move it on.
+Send `Idempotency-Key` to retry safely: a retry with the same key never sends a second message.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from softdukan.kit.ids import MAX_ID, PathId
 from softdukan.platform.deps import Requires, UoW
 from softdukan.platform.errors import Invalid
 from softdukan.platform.http import error_responses
+from softdukan.template.sending import message_for_contact, parse_spec, template_for_spec
+from softdukan.whatsapp.messages import Message as WaMessage
 
 router = APIRouter(tags=["conversations"])
 Cursor = Annotated[str | None, Query(max_length=64, description="next_cursor of the previous page")]
@@ -83,11 +86,17 @@ def _context_id(context: object) -> str | None:
 
 @router.post("/messages", response_model=MessageOut, status_code=202, responses=error_responses(404, 409))
 async def post_message(body: SendMessageIn, uow: UoW, subject: Requires["conversations:write"]) -> MessageOut:
-    """Send a message inside the customer service window (templates come with the templates feature)."""
+    """Send a message: any type inside the customer service window; an approved template at any time
+    (`"type": "template"`, see the body's description). Send `Idempotency-Key` to retry safely."""
     target = await resolve_target(uow, subject, conversation_id=body.conversation_id,
                                   phone_number_id=body.phone_number_id, to=body.to)
-    message = build_message(body.type, getattr(body, body.type, None) if body.type in SendMessageIn.model_fields
-                            else None)
+    if body.type == "template":
+        spec = parse_spec(body.template)
+        template = await template_for_spec(uow, subject, target.phone, spec)
+        message: WaMessage = message_for_contact(template, spec, target.contact)
+    else:
+        message = build_message(body.type, getattr(body, body.type, None) if body.type in SendMessageIn.model_fields
+                                else None)
     row = await send_message(uow, subject, target=target, message=message, context_message_id=_context_id(
         body.context))
     return message_out(row)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from softdukan.contact.consent_inbound import on_customer_message
 from softdukan.contact.service import contact_service
 from softdukan.conversation import status as st
 from softdukan.conversation.events import MessageReactionChanged, MessageReceived, MessageStatusChanged
@@ -62,6 +63,11 @@ async def receive_message(uow: UnitOfWork, phone: PhoneNumber, message: InboundM
         await contact_service.record_number_change(uow, contact, message.content.new_wa_id)
     await _apply_reactions(uow, conversation, row, reaction)
     await request_media(uow, row)
+    if message.is_user_message:  # opt-out/opt-in keywords, marked buttons, blocked contacts (contact/consent_inbound)
+        replied_to = (await messages.by_wamid(org_id, row.context_wamid)  # a template's quick reply: which one
+                      if row.type == "button" and row.context_wamid else None)
+        await on_customer_message(uow, phone, conversation, contact, row.id, message.content,
+                                  replied_to.content if replied_to else None)
     name = (wa_contact.profile_name if wa_contact else None) or contact.profile_name or f"+{contact.wa_id}"
     uow.emit(MessageReceived(organization_id=org_id, conversation_id=conversation.id, message_id=row.id,
                              contact_id=contact.id, phone_number_id=phone.id, message_type=row.type,

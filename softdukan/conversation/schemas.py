@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from softdukan.kit.ids import MAX_ID
 from softdukan.platform.errors import Invalid
+from softdukan.template.send_wire import parse_template_object
 from softdukan.whatsapp import messages as wm
 
 SEND_TYPES = ("text", "image", "video", "audio", "document", "sticker", "location", "contacts", "reaction",
@@ -32,14 +33,20 @@ class SendMessageIn(BaseModel):
     """A message in Meta's shape (reference §3), addressed by `conversation_id`, or by `to` on a number.
 
     `phone_number_id` is OUR id of the number (the `id` of `GET /v1/phone-numbers`), not Meta's; without it the
-    organization's default connected number sends. The type's object is checked by WhatsApp's limits (422)."""
+    organization's default connected number sends. The type's object is checked by WhatsApp's limits (422).
+
+    `"type": "template"` sends an approved template, also outside the 24-hour window. `template` names it by `id`
+    (GET /v1/templates) or by `name` and `language` on the sending number's account, and fills its variables
+    (keys `header.1`, `body.1` / `body.first_name`, `button.0`, `header` for a media header) with `values`
+    (explicit text), `mapping` ({"source": "field"|"attribute"|"fixed", "value", "fallback"}, read from the
+    contact), or Meta's own filled-in `components`."""
 
     phone_number_id: int | None = Field(default=None, ge=1, le=MAX_ID,
                                         description="our id of the sending number (GET /v1/phone-numbers)")
     conversation_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     to: str | None = Field(default=None, max_length=32, description="the customer's WhatsApp number, E.164")
     type: str = Field(max_length=40, description="text, image, video, audio, document, sticker, location, "
-                                                 "contacts, reaction or interactive")
+                                                 "contacts, reaction, interactive or template")
     context: Any = Field(default=None, description='{"message_id": "wamid…"}: reply quoting that message')
     messaging_product: str | None = Field(default=None, max_length=20)  # accepted and ignored, as Meta's
     recipient_type: str | None = Field(default=None, max_length=20)
@@ -353,17 +360,16 @@ def _parse(type: str, raw: Any) -> wm.Message:
 
 
 def build_message(type: str, raw: Any) -> wm.Message:
-    """The typed builder for Meta's `{type: object}`; Invalid (422, `details` maps the field) when it breaks a rule."""
-    if type == "template":
-        raise Invalid("templates_not_available", "Sending templates is not available yet: template management comes "
-                                                 "with the templates feature.", {"type": "template"})
-    if type not in SEND_TYPES:
+    """The typed builder for Meta's `{type: object}`; Invalid (422, `details` maps the field) when it breaks a rule.
+    A `template` object here is Meta's filled-in one (the send job rebuilds it from the row); the API's template
+    sends go through softdukan/template/sending.py first, which checks it against the stored template."""
+    if type not in SEND_TYPES and type != "template":
         raise Invalid("unsupported_message_type", f"Unknown message type '{type[:40]}'.",
-                      {"type": f"Send one of: {', '.join(SEND_TYPES)}."})
+                      {"type": f"Send one of: {', '.join(SEND_TYPES)} or template."})
     if raw is None:
         raise Invalid("invalid_message", f"A '{type}' message needs its '{type}' object.", {type: "Required."})
     try:
-        return _parse(type, raw)
+        return parse_template_object(raw) if type == "template" else _parse(type, raw)
     except wm.MessageValidationError as exc:
         raise Invalid("invalid_message", f"{exc.field}: {exc.limit_description}",
                       {exc.field: exc.limit_description}) from None

@@ -1,10 +1,14 @@
 """Sending a message to a customer (DESIGN §5 "Sending"): the checks, the outbound row and the send job's enqueue,
 all in the caller's unit of work (services never commit).
 
-Checks, in order: the number is connected → the contact is not opted out or blocked → the 24-hour customer
-service window is open for a non-template message (else `window_closed`, pointing to templates) → [seam] the
-template is approved with complete parameters → [seam] the wallet covers the hold. Then the row (`pending`) and
-the job `conversation.send_message` (softdukan/conversation/tasks.py) are written together.
+Checks, in order: the number is connected → the contact is not blocked → for a template: it is approved on the
+number's account, its variables are filled exactly, and a MARKETING template never goes to a contact who opted out
+(softdukan/template/sending.py) — templates may be sent outside the window; for anything else the 24-hour customer
+service window is open (else `window_closed`, pointing to templates) → [seam] the wallet covers the hold. Then the
+row (`pending`) and the job `conversation.send_message` (softdukan/conversation/tasks.py) are written together.
+
+An opt-out is an opt-out of marketing (issue 4 item 2): service replies inside the window (the opt-out's own
+confirmation, say) and utility or authentication templates still reach the contact. A blocked contact gets nothing.
 
     target = await resolve_target(uow, subject, conversation_id=…)      # or phone_number_id=…, to="9198…"
     message = await send_message(uow, subject, target=target, message=TextMessage("Hi"))
@@ -30,6 +34,9 @@ from softdukan.number.models import CONNECTED, PhoneNumber
 from softdukan.number.service import number_in_organization, numbers_in_organization
 from softdukan.platform.errors import Conflict, Invalid, NotFound
 from softdukan.platform.uow import UnitOfWork
+from softdukan.template.models import MessageTemplate
+from softdukan.template.sending import checked_template, preview_text
+from softdukan.template.sending import stored_content as template_content
 from softdukan.whatsapp.messages import Message as WaMessage
 from softdukan.whatsapp.messages import TemplateMessage
 
@@ -107,16 +114,16 @@ async def resolve_target(uow: UnitOfWork, subject: Subject, *, conversation_id: 
 
 
 def _check_reachable(contact: Contact) -> None:
-    # Contact gets opt-out and block fields in issue 4; until then nothing is set and every contact is reachable.
+    # opted_out_at only stops marketing templates (template/sending.py checked_template); blocked stops everything
     if getattr(contact, "blocked_at", None) is not None:
         raise Conflict("contact_blocked", "This contact is blocked. Unblock them to send messages.")
-    if getattr(contact, "opted_out_at", None) is not None:
-        raise Conflict("contact_opted_out", "This contact opted out of WhatsApp messages from your business.")
 
 
-async def check_template(uow: UnitOfWork, target: Target, message: TemplateMessage) -> None:
-    """SEAM (templates issue): the template must be approved for this number's WABA with complete parameters."""
-    raise Invalid("templates_not_available", "Sending templates is not available yet.", {"type": "template"})
+async def check_template(uow: UnitOfWork, subject: Subject, target: Target, message: TemplateMessage
+                         ) -> MessageTemplate:
+    """The template is approved on this number's account, the message fills exactly its variables, and a marketing
+    template is not going to a contact who opted out. Returns the template (the row records it)."""
+    return await checked_template(uow, subject, target.phone, target.contact, message)
 
 
 async def reserve_credit(uow: UnitOfWork, target: Target, message: Message) -> None:
@@ -146,16 +153,17 @@ async def send_message(uow: UnitOfWork, subject: Subject, *, target: Target, mes
                        f"The number {phone.display_phone_number} is not connected ({phone.status.lower()}), so it "
                        "can't send messages.")
     _check_reachable(contact)
-    if isinstance(message, TemplateMessage):
-        await check_template(uow, target, message)
+    if isinstance(message, TemplateMessage):  # templates may start a conversation outside the window
+        template = await check_template(uow, subject, target, message)
+        content, preview = template_content(template, message), preview_text(template, message)
     else:
         window = await window_for(uow, phone, contact)
         if not window.free_form_allowed:
             raise WindowClosed(window.csw_expires_at)
+        content, preview = stored_content(message), preview_of(message)
     context = await _context_in_conversation(uow, target, context_message_id) if context_message_id else None
-    row = await record_outbound(uow, phone, contact, type=message.message_type, content=stored_content(message),
-                                preview=preview_of(message), sender_membership_id=subject.membership_id,
-                                context_wamid=context)
+    row = await record_outbound(uow, phone, contact, type=message.message_type, content=content, preview=preview,
+                                sender_membership_id=subject.membership_id, context_wamid=context)
     await reserve_credit(uow, target, row)
     uow.enqueue(SEND_TASK, unique_key=f"{SEND_TASK}:{row.id}", organization_id=row.organization_id,
                 **job_args(row))
