@@ -4,12 +4,16 @@ from fastapi import APIRouter
 
 from softdukan.audit.api import router as audit_router
 from softdukan.auth.api import router as auth_router
+from softdukan.contact.api import router as contact_router
+from softdukan.contact.consent_api import router as consent_router
 from softdukan.conversation.api import router as conversation_router
 from softdukan.number.api import router as number_router
 from softdukan.organization.api import router as organization_router
+from softdukan.segment.api import router as segment_router
 from softdukan.team.api import router as team_router
+from softdukan.template.api import router as template_router
 
 router = APIRouter(prefix="/v1")
 for domain_router in (auth_router, organization_router, team_router, audit_router, number_router,
-                      conversation_router):
+                      conversation_router, template_router, contact_router, consent_router, segment_router):
     router.include_router(domain_router)

@@ -3,7 +3,9 @@
 from softdukan.audit.models import AuditEvent
 from softdukan.auth.models import ApiKey, PasswordReset, Role, User, UserSession
 from softdukan.backoffice.models import StaffSession, StaffUser
-from softdukan.contact.models import Contact
+from softdukan.contact.consent_models import ConsentSettings, InboundConsentAction, StopButton
+from softdukan.contact.importing.models import ContactImport, ContactImportError
+from softdukan.contact.models import Contact, ContactAttribute, ContactEvent, ContactNote, ContactTag, Tag
 from softdukan.conversation.media.models import MediaFile
 from softdukan.conversation.models import Conversation, Message
 from softdukan.inbound.models import InboundEvent
@@ -28,16 +30,24 @@ from softdukan.sandbox.models import (
     SandboxTemplate,
     SandboxThread,
     SandboxToken,
+    SandboxUpload,
     SandboxWaba,
     SandboxWebhookDelivery,
 )
+from softdukan.segment.models import Segment
 from softdukan.team.models import Team, TeamMember
+from softdukan.template.models import MessageTemplate
 
-__all__ = ["ApiKey", "AuditEvent", "Base", "Contact", "Conversation", "IdempotencyRecord", "InboundEvent",
-           "Invitation", "Job", "MediaFile", "Membership", "Message", "Organization", "OutboundEmail", "PasswordReset",
+__all__ = ["ApiKey", "AuditEvent", "Base", "ConsentSettings", "Contact", "ContactAttribute", "ContactEvent",
+           "ContactImport", "ContactImportError", "ContactNote", "ContactTag", "Conversation", "IdempotencyRecord",
+           "InboundConsentAction", "InboundEvent",
+           "Invitation", "Job", "MediaFile", "Membership", "Message", "MessageTemplate", "Organization",
+           "OutboundEmail", "PasswordReset",
            "PhoneNumber", "Role",
            "SandboxApp", "SandboxBusiness", "SandboxCustomer", "SandboxFlow", "SandboxMedia", "SandboxMessage",
            "SandboxOAuthCode", "SandboxOrder", "SandboxPhoneNumber", "SandboxSetting", "SandboxSubscription",
            "SandboxTemplate", "SandboxThread",
-           "SandboxToken", "SandboxWaba", "SandboxWebhookDelivery", "StaffSession", "StaffUser", "Team", "TeamMember",
+           "SandboxToken", "SandboxUpload", "SandboxWaba",
+           "SandboxWebhookDelivery", "Segment", "StaffSession", "StaffUser", "StopButton", "Tag", "Team",
+           "TeamMember",
            "User", "UserSession", "WhatsAppAccount"]

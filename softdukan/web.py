@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from softdukan.contact.upload_limit import UploadLimitMiddleware
 from softdukan.dashboard.context import CsrfCookieMiddleware, csrf_protect
 from softdukan.dashboard.render import PACKAGE
 
@@ -17,7 +18,10 @@ def _routers() -> list[APIRouter]:
     for module in ("softdukan.auth.settings_views", "softdukan.organization.views", "softdukan.team.views",
                    "softdukan.audit.views", "softdukan.notification.views", "softdukan.platform.realtime.views",
                    "softdukan.backoffice.views", "softdukan.inbound.backoffice", "softdukan.number.views",
-                   "softdukan.conversation.views"):
+                   "softdukan.conversation.views", "softdukan.template.views",
+                   # import pages first: "/contacts/import" must not be read as "/contacts/{contact_id}"
+                   "softdukan.contact.import_views", "softdukan.contact.views", "softdukan.contact.attribute_views",
+                   "softdukan.contact.consent_views", "softdukan.segment.views"):
         try:
             routers.append(__import__(module, fromlist=["router"]).router)
         except ModuleNotFoundError as exc:  # a domain's pages not written yet
@@ -35,3 +39,4 @@ def mount(app: FastAPI) -> None:
     app.include_router(dashboard)
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "dashboard" / "static")), name="static")
     app.add_middleware(CsrfCookieMiddleware, secret_key=settings.softdukan_secret_key, secure=settings.cookie_secure)
+    app.add_middleware(UploadLimitMiddleware)  # contact files: refused above the limit before the form is parsed

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 08:39:03.931315
+Create Date: 2026-11-30 11:19:46.193429
 """
 
 from collections.abc import Sequence
@@ -184,6 +184,88 @@ def upgrade() -> None:
         batch_op.create_index("ix_audit_org_created", ["organization_id", "created_at"], unique=False)
 
     op.create_table(
+        "consent_settings",
+        sa.Column("opt_out_words", sa.JSON(), nullable=False),
+        sa.Column("opt_in_words", sa.JSON(), nullable=False),
+        sa.Column("opt_out_reply", sa.Text(), nullable=True),
+        sa.Column("opt_in_reply", sa.Text(), nullable=True),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_consent_settings_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_settings")),
+        sa.UniqueConstraint("organization_id", name=op.f("uq_consent_settings_organization_id")),
+    )
+    with op.batch_alter_table("consent_settings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_consent_settings_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "contact_attributes",
+        sa.Column("key", sa.String(length=40), nullable=False),
+        sa.Column("label", sa.String(length=80), nullable=False),
+        sa.Column("type", sa.String(length=10), nullable=False),
+        sa.Column("options", sa.JSON(), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_contact_attributes_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_attributes")),
+        sa.UniqueConstraint("organization_id", "key", name=op.f("uq_contact_attributes_organization_id_key")),
+    )
+    with op.batch_alter_table("contact_attributes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_contact_attributes_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "contact_imports",
+        sa.Column("created_by_label", sa.String(length=254), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("format", sa.String(length=8), nullable=False),
+        sa.Column("encoding", sa.String(length=20), nullable=True),
+        sa.Column("delimiter", sa.String(length=1), nullable=False),
+        sa.Column("region", sa.String(length=2), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("headers", sa.JSON(), nullable=False),
+        sa.Column("preview", sa.JSON(), nullable=False),
+        sa.Column("mapping", sa.JSON(), nullable=False),
+        sa.Column("opt_in", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("total_rows", sa.Integer(), nullable=True),
+        sa.Column("rows_done", sa.Integer(), nullable=False),
+        sa.Column("text_offset", sa.Integer(), nullable=False),
+        sa.Column("created_count", sa.Integer(), nullable=False),
+        sa.Column("updated_count", sa.Integer(), nullable=False),
+        sa.Column("error_count", sa.Integer(), nullable=False),
+        sa.Column("error", sa.String(length=500), nullable=True),
+        sa.Column("started_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_contact_imports_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_imports")),
+    )
+    with op.batch_alter_table("contact_imports", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_contact_imports_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
         "contacts",
         sa.Column("wa_id", sa.String(length=64), nullable=False),
         sa.Column("phone", sa.String(length=20), nullable=False),
@@ -192,6 +274,13 @@ def upgrade() -> None:
         sa.Column("last_inbound_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("changed_number_to", sa.String(length=64), nullable=True),
         sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=True),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("attributes", sa.JSON(), nullable=False),
+        sa.Column("opt_in_source", sa.String(length=40), nullable=True),
+        sa.Column("opted_in_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opted_out_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("blocked_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
@@ -205,6 +294,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("organization_id", "wa_id", name=op.f("uq_contacts_organization_id_wa_id")),
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.create_index("ix_contacts_org_phone", ["organization_id", "phone"], unique=False)
         batch_op.create_index(batch_op.f("ix_contacts_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
@@ -321,6 +411,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sandbox_tokens_business_pk"), ["business_pk"], unique=False)
 
     op.create_table(
+        "sandbox_uploads",
+        sa.Column("session_key", sa.String(length=64), nullable=False),
+        sa.Column("app_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("business_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("file_name", sa.String(length=255), nullable=False),
+        sa.Column("file_type", sa.String(length=64), nullable=False),
+        sa.Column("file_length", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("handle", sa.String(length=255), nullable=True),
+        sa.Column("completed_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["app_pk"], ["sandbox_apps.id"], name=op.f("fk_sandbox_uploads_app_pk_sandbox_apps"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["business_pk"],
+            ["sandbox_businesses.id"],
+            name=op.f("fk_sandbox_uploads_business_pk_sandbox_businesses"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_uploads")),
+        sa.UniqueConstraint("handle", name=op.f("uq_sandbox_uploads_handle")),
+        sa.UniqueConstraint("session_key", name=op.f("uq_sandbox_uploads_session_key")),
+    )
+    with op.batch_alter_table("sandbox_uploads", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sandbox_uploads_app_pk"), ["app_pk"], unique=False)
+
+    op.create_table(
         "sandbox_wabas",
         sa.Column("waba_id", sa.String(length=64), nullable=False),
         sa.Column("business_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -373,6 +493,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sandbox_webhook_deliveries_waba_id"), ["waba_id"], unique=False)
 
     op.create_table(
+        "segments",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("name_key", sa.String(length=100), nullable=False),
+        sa.Column("definition", sa.JSON(), nullable=False),
+        sa.Column("created_by_user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("created_by_label", sa.String(length=254), nullable=False),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_user_id"], ["users.id"], name=op.f("fk_segments_created_by_user_id_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_segments_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
+        sa.UniqueConstraint("organization_id", "name_key", name=op.f("uq_segments_organization_id_name_key")),
+    )
+    with op.batch_alter_table("segments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_segments_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
         "staff_sessions",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("staff_user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -388,6 +534,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_sessions")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_staff_sessions_token_hash")),
     )
+    op.create_table(
+        "tags",
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("name_key", sa.String(length=60), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_tags_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tags")),
+        sa.UniqueConstraint("organization_id", "name_key", name=op.f("uq_tags_organization_id_name_key")),
+    )
+    with op.batch_alter_table("tags", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tags_organization_id"), ["organization_id"], unique=False)
+
     op.create_table(
         "teams",
         sa.Column("name", sa.String(length=80), nullable=False),
@@ -467,6 +632,109 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_whatsapp_accounts_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
+        "contact_events",
+        sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("source", sa.String(length=40), nullable=True),
+        sa.Column("actor_label", sa.String(length=254), nullable=True),
+        sa.Column("occurred_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contacts.id"], name=op.f("fk_contact_events_contact_id_contacts"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_contact_events_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_events")),
+    )
+    with op.batch_alter_table("contact_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_contact_events_contact_id"), ["contact_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_contact_events_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "contact_import_errors",
+        sa.Column("import_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("row_number", sa.Integer(), nullable=False),
+        sa.Column("message", sa.String(length=500), nullable=False),
+        sa.Column("values", sa.JSON(), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["import_id"],
+            ["contact_imports.id"],
+            name=op.f("fk_contact_import_errors_import_id_contact_imports"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_contact_import_errors_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_import_errors")),
+        sa.UniqueConstraint("import_id", "row_number", name=op.f("uq_contact_import_errors_import_id_row_number")),
+    )
+    with op.batch_alter_table("contact_import_errors", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_contact_import_errors_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "contact_notes",
+        sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("author_user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("author_label", sa.String(length=254), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_user_id"], ["users.id"], name=op.f("fk_contact_notes_author_user_id_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contacts.id"], name=op.f("fk_contact_notes_contact_id_contacts"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_contact_notes_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_notes")),
+    )
+    with op.batch_alter_table("contact_notes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_contact_notes_contact_id"), ["contact_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_contact_notes_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "contact_tags",
+        sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("tag_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contacts.id"], name=op.f("fk_contact_tags_contact_id_contacts"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_contact_tags_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(["tag_id"], ["tags.id"], name=op.f("fk_contact_tags_tag_id_tags"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_tags")),
+        sa.UniqueConstraint("contact_id", "tag_id", name=op.f("uq_contact_tags_contact_id_tag_id")),
+    )
+    with op.batch_alter_table("contact_tags", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_contact_tags_organization_id"), ["organization_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_contact_tags_tag_id"), ["tag_id"], unique=False)
+
+    op.create_table(
         "inbound_events",
         sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("dedupe_key", sa.String(length=200), nullable=False),
@@ -500,7 +768,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("account_id", "dedupe_key", name=op.f("uq_inbound_events_account_id_dedupe_key")),
     )
     with op.batch_alter_table("inbound_events", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_inbound_events_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_inbound_events_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index("ix_inbound_events_state", ["state", "received_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_inbound_events_wamid"), ["wamid"], unique=False)
@@ -563,6 +830,50 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_memberships_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_memberships_role_id"), ["role_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_memberships_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "message_templates",
+        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("meta_template_id", sa.String(length=64), nullable=True),
+        sa.Column("name", sa.String(length=512), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("category", sa.String(length=16), nullable=False),
+        sa.Column("previous_category", sa.String(length=16), nullable=True),
+        sa.Column("parameter_format", sa.String(length=10), nullable=False),
+        sa.Column("components", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("rejected_reason", sa.String(length=40), nullable=True),
+        sa.Column("status_detail", sa.Text(), nullable=True),
+        sa.Column("quality", sa.String(length=10), nullable=False),
+        sa.Column("status_event_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("submitted_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("synced_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["whatsapp_accounts.id"],
+            name=op.f("fk_message_templates_account_id_whatsapp_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_message_templates_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_message_templates")),
+        sa.UniqueConstraint(
+            "account_id", "name", "language", name=op.f("uq_message_templates_account_id_name_language")
+        ),
+    )
+    with op.batch_alter_table("message_templates", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_message_templates_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_message_templates_meta_template_id"), ["meta_template_id"], unique=False)
+        batch_op.create_index("ix_message_templates_org_status", ["organization_id", "status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_message_templates_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "phone_numbers",
@@ -927,6 +1238,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_team_members_team_id"), ["team_id"], unique=False)
 
     op.create_table(
+        "template_stop_buttons",
+        sa.Column("template_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("button_index", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_template_stop_buttons_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["message_templates.id"],
+            name=op.f("fk_template_stop_buttons_template_id_message_templates"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_template_stop_buttons")),
+        sa.UniqueConstraint(
+            "template_id", "button_index", name=op.f("uq_template_stop_buttons_template_id_button_index")
+        ),
+    )
+    with op.batch_alter_table("template_stop_buttons", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_template_stop_buttons_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
         "messages",
         sa.Column("conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -1005,6 +1343,51 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_messages_reaction_to_wamid"), ["reaction_to_wamid"], unique=False)
 
     op.create_table(
+        "inbound_consent_actions",
+        sa.Column("message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=False),
+        sa.Column("trigger", sa.String(length=120), nullable=True),
+        sa.Column("route_to_automations", sa.Boolean(), nullable=False),
+        sa.Column("reply_message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("reply_skipped", sa.String(length=200), nullable=True),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["contacts.id"],
+            name=op.f("fk_inbound_consent_actions_contact_id_contacts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["messages.id"],
+            name=op.f("fk_inbound_consent_actions_message_id_messages"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_inbound_consent_actions_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reply_message_id"],
+            ["messages.id"],
+            name=op.f("fk_inbound_consent_actions_reply_message_id_messages"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_consent_actions")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_inbound_consent_actions_message_id")),
+    )
+    with op.batch_alter_table("inbound_consent_actions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_inbound_consent_actions_contact_id"), ["contact_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_inbound_consent_actions_organization_id"), ["organization_id"], unique=False
+        )
+
+    op.create_table(
         "media_files",
         sa.Column("message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("media_id", sa.String(length=256), nullable=True),
@@ -1046,6 +1429,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_media_files_organization_id"))
 
     op.drop_table("media_files")
+    with op.batch_alter_table("inbound_consent_actions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inbound_consent_actions_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_inbound_consent_actions_contact_id"))
+
+    op.drop_table("inbound_consent_actions")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_reaction_to_wamid"))
         batch_op.drop_index(batch_op.f("ix_messages_phone_number_id"))
@@ -1054,6 +1442,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_messages_contact_id"))
 
     op.drop_table("messages")
+    with op.batch_alter_table("template_stop_buttons", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_template_stop_buttons_organization_id"))
+
+    op.drop_table("template_stop_buttons")
     with op.batch_alter_table("team_members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_team_members_team_id"))
         batch_op.drop_index(batch_op.f("ix_team_members_organization_id"))
@@ -1103,6 +1495,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_phone_numbers_account_id"))
 
     op.drop_table("phone_numbers")
+    with op.batch_alter_table("message_templates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_message_templates_organization_id"))
+        batch_op.drop_index("ix_message_templates_org_status")
+        batch_op.drop_index(batch_op.f("ix_message_templates_meta_template_id"))
+        batch_op.drop_index(batch_op.f("ix_message_templates_account_id"))
+
+    op.drop_table("message_templates")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_memberships_user_id"))
         batch_op.drop_index(batch_op.f("ix_memberships_role_id"))
@@ -1117,9 +1516,27 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_inbound_events_wamid"))
         batch_op.drop_index("ix_inbound_events_state")
         batch_op.drop_index(batch_op.f("ix_inbound_events_organization_id"))
-        batch_op.drop_index(batch_op.f("ix_inbound_events_account_id"))
 
     op.drop_table("inbound_events")
+    with op.batch_alter_table("contact_tags", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_tags_tag_id"))
+        batch_op.drop_index(batch_op.f("ix_contact_tags_organization_id"))
+
+    op.drop_table("contact_tags")
+    with op.batch_alter_table("contact_notes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_notes_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_contact_notes_contact_id"))
+
+    op.drop_table("contact_notes")
+    with op.batch_alter_table("contact_import_errors", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_import_errors_organization_id"))
+
+    op.drop_table("contact_import_errors")
+    with op.batch_alter_table("contact_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_events_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_contact_events_contact_id"))
+
+    op.drop_table("contact_events")
     with op.batch_alter_table("whatsapp_accounts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_whatsapp_accounts_organization_id"))
 
@@ -1132,7 +1549,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_teams_organization_id"))
 
     op.drop_table("teams")
+    with op.batch_alter_table("tags", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tags_organization_id"))
+
+    op.drop_table("tags")
     op.drop_table("staff_sessions")
+    with op.batch_alter_table("segments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_segments_organization_id"))
+
+    op.drop_table("segments")
     with op.batch_alter_table("sandbox_webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sandbox_webhook_deliveries_waba_id"))
         batch_op.drop_index(batch_op.f("ix_sandbox_webhook_deliveries_app_pk"))
@@ -1142,6 +1567,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sandbox_wabas_business_pk"))
 
     op.drop_table("sandbox_wabas")
+    with op.batch_alter_table("sandbox_uploads", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_uploads_app_pk"))
+
+    op.drop_table("sandbox_uploads")
     with op.batch_alter_table("sandbox_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sandbox_tokens_business_pk"))
 
@@ -1162,8 +1591,21 @@ def downgrade() -> None:
     op.drop_table("jobs")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contacts_organization_id"))
+        batch_op.drop_index("ix_contacts_org_phone")
 
     op.drop_table("contacts")
+    with op.batch_alter_table("contact_imports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_imports_organization_id"))
+
+    op.drop_table("contact_imports")
+    with op.batch_alter_table("contact_attributes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_attributes_organization_id"))
+
+    op.drop_table("contact_attributes")
+    with op.batch_alter_table("consent_settings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consent_settings_organization_id"))
+
+    op.drop_table("consent_settings")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_org_created")
         batch_op.drop_index(batch_op.f("ix_audit_events_action"))

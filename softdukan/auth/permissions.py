@@ -21,6 +21,16 @@ PERMISSIONS: Final[dict[str, str]] = {
     "numbers:write": "Connect, verify, register and refresh WhatsApp numbers",
     "conversations:read": "See conversations and messages with customers",
     "conversations:write": "Reply to customers and manage conversations",
+    "contacts:read": "See contacts, their attributes, tags, notes and timeline",
+    "contacts:write": "Create, edit, tag, block, opt out and delete contacts; add notes",
+    "contact_imports:write": "Import contacts from CSV or Excel files",
+    "contact_attributes:write": "Define, edit and delete custom contact attributes",
+    "contacts:export": "Export contacts to CSV",
+    "consent_settings:write": "Edit opt-out and opt-in keywords, their replies and stop-promotions buttons",
+    "templates:read": "See message templates, their review status and quality",
+    "templates:write": "Create, submit, sync and delete message templates",
+    "segments:read": "See segments (saved contact filters) and who is in them",
+    "segments:write": "Create, edit and delete segments",
 }
 
 ALL: Final[frozenset[str]] = frozenset(PERMISSIONS)
@@ -32,10 +42,14 @@ BUILTIN_ROLES: Final[dict[str, frozenset[str]]] = {
     ADMIN: ALL,
     MANAGER: frozenset({"organization:read", "members:read", "teams:read", "teams:write", "roles:read",
                         "audit:read", "numbers:read", "conversations:read",
-                        "conversations:write"}),
+                        "conversations:write", "contacts:read", "contacts:write", "contact_imports:write",
+                        "contact_attributes:write", "contacts:export", "consent_settings:write", "templates:read",
+                        "templates:write",
+                        "segments:read", "segments:write"}),
     # agents see which numbers exist (the inbox shows which one a chat is on); numbers hold no secrets in reads
     AGENT: frozenset({"organization:read", "members:read", "teams:read", "numbers:read", "conversations:read",
-                      "conversations:write"}),
+                      "conversations:write", "contacts:read", "contacts:write", "templates:read",
+                      "segments:read"}),
 }
 
 

@@ -1,4 +1,4 @@
-"""Non-message webhook fields: templates (recorded; the templates domain arrives in issue 4), number quality and
+"""Non-message webhook fields: templates (applied by softdukan/template/webhooks.py), number quality and
 limits, account updates, and the coexistence fields (history, Business app echoes and contacts: coexistence.py).
 Number and account rows are changed through the numbers domain's service."""
 
@@ -18,6 +18,7 @@ from softdukan.number.service import (
     find_by_display_number,
 )
 from softdukan.platform.uow import UnitOfWork
+from softdukan.template.webhooks import apply_template_change, event_time
 from softdukan.whatsapp.webhook import parse_account_update, parse_quality_update, parse_template_update
 
 TEMPLATE_FIELDS = frozenset({"message_template_status_update", "template_category_update",
@@ -35,7 +36,8 @@ async def route_change(uow: UnitOfWork, event: InboundEvent) -> str:
         uow.emit(TemplateStatusChanged(organization_id=event.organization_id, field=field, event=update.event,
                                        template_id=update.template_id, name=update.name, language=update.language,
                                        reason=update.reason))
-        return f"template {update.name or update.template_id}: {update.event} recorded"[:300]
+        return await apply_template_change(uow, account_id=event.account_id, field=field, value=value,
+                                           at=event_time(event.payload.get("time"), event.received_at))
     account = await find_account_by_waba_id(uow, str(event.payload.get("waba_id")))
     if account is None or account.id != event.account_id:
         return "account no longer connected; recorded only"

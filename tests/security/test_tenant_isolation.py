@@ -12,12 +12,17 @@ import typing
 from typing import Any
 
 import pytest
+from fastapi import UploadFile
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from softdukan.audit.models import AuditEvent
 from softdukan.auth.models import ApiKey, Role
+from softdukan.contact.attributes import attribute_service
+from softdukan.contact.importing.models import ContactImport
+from softdukan.contact.importing.service import import_service
+from softdukan.contact.models import Contact, ContactAttribute
 from softdukan.contact.service import contact_service
 from softdukan.conversation.models import Message
 from softdukan.conversation.outbound import record_outbound
@@ -29,13 +34,18 @@ from softdukan.number.provision import provision_sandbox_number
 from softdukan.organization.models import Invitation, Membership
 from softdukan.organization.service import organization_service
 from softdukan.platform.uow import unit_of_work
+from softdukan.segment.models import Segment
+from softdukan.segment.service import segment_service
 from softdukan.team.models import Team, TeamMember
 from softdukan.team.service import team_service
+from softdukan.template.models import MessageTemplate
+from softdukan.template.sync import apply_listing
 from tests.support.factories import PASSWORD, browser_sign_in, csrf_from, make_org
 
 # Pages that are not tenant pages: staff-only (their own auth) and the public sign-in/sign-up flows.
 NOT_TENANT = re.compile(r"^/(backoffice|static|sign-|forgot-password|reset-password|invitations/accept|sandbox)")
-SECRET_NAMES = ("Alpha Secret Team", "alpha-secret-role", "Alpha secret order")
+SECRET_NAMES = ("Alpha Secret Team", "alpha-secret-role", "Alpha secret order", "alpha_secret_template",
+                "Alpha secret segment")
 
 
 async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[no-untyped-def]
@@ -60,6 +70,17 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
         key = (await uow.session.execute(select(ApiKey).where(ApiKey.organization_id == a.org.id))).scalar_one()
         wa_account, wa_number = await provision_sandbox_number(uow, a.org.id, business_name="Alpha Victim Ltd")
         victim_contact = await contact_service.ensure(uow, a.org.id, "919800011122")
+        victim_attribute = await attribute_service.create(uow, a.subject, key="alpha_secret", label="Alpha secret",
+                                                          type_="text")
+        victim_import = await import_service.upload(uow, a.subject, filename="alpha.csv",
+                                                    data=b"phone\n+919800011133\nbad\n")
+        [victim_template], _ = apply_listing(uow, wa_account, [], [{
+            "id": "778899001122", "name": SECRET_NAMES[3], "language": "en", "status": "APPROVED",
+            "category": "UTILITY", "components": [{"type": "BODY", "text": "Your order is ready for pickup today."}]}])
+        uow.session.add(victim_template)
+        await uow.flush()
+        victim_segment = await segment_service.create(uow, a.subject, name=SECRET_NAMES[4], definition={
+            "all": [{"field": "tags", "op": "has_any", "value": ["vip"]}]})
         victim_message = await record_outbound(uow, wa_number, victim_contact, type="text",
                                                content={"body": SECRET_NAMES[2]}, preview=SECRET_NAMES[2])
         email = (await uow.session.execute(select(OutboundEmail).where(
@@ -68,7 +89,9 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
            "role_id": role.id,
            "key_id": key.id, "invitation_id": invitation.id, "organization_id": a.org.id,
            "number_id": wa_number.id, "account_id": wa_account.id,
-           "conversation_id": victim_message.conversation_id, "message_id": victim_message.id}
+           "conversation_id": victim_message.conversation_id, "message_id": victim_message.id,
+           "template_id": victim_template.id, "contact_id": victim_contact.id,
+           "attribute_id": victim_attribute.id, "import_id": victim_import.id, "segment_id": victim_segment.id}
     return a, ids
 
 
@@ -87,6 +110,15 @@ async def snapshot(runtime, org_id: int) -> dict[str, Any]:  # type: ignore[no-u
                                   PhoneNumber.is_default, PhoneNumber.refreshed_at),
             "keys": await rows(ApiKey, ApiKey.id, ApiKey.revoked_at, ApiKey.scopes),
             "messages": await rows(Message, Message.id, Message.status, Message.wamid, Message.conversation_id),
+            "contacts": await rows(Contact, Contact.id, Contact.wa_id, Contact.name, Contact.attributes,
+                                   Contact.opted_out_at, Contact.blocked_at),
+            "contact_attributes": await rows(ContactAttribute, ContactAttribute.id, ContactAttribute.label,
+                                             ContactAttribute.options),
+            "contact_imports": await rows(ContactImport, ContactImport.id, ContactImport.status,
+                                          ContactImport.mapping),
+            "templates": await rows(MessageTemplate, MessageTemplate.id, MessageTemplate.status,
+                                    MessageTemplate.components),
+            "segments": await rows(Segment, Segment.id, Segment.name, Segment.definition),
             "invitations": await rows(Invitation, Invitation.id, Invitation.revoked_at, Invitation.accepted_at),
             "audit": (await session.execute(select(func.count()).select_from(AuditEvent)
                                             .where(AuditEvent.organization_id == org_id))).scalar_one(),
@@ -100,6 +132,8 @@ def sample_value(name: str, annotation: Any, ids: dict[str, int]) -> Any:
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if origin in (list, set, tuple):
         return ["teams:read"]
+    if origin is dict:
+        return {}
     if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
         return sample_value(name, args[0], ids) if args else None
     if annotation is int:
@@ -175,7 +209,12 @@ async def test_every_route_denies_another_organizations_ids(isolation_app, runti
             url = re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(ids[m.group(1)]), info.path)
             query = {p.alias: ids[p.alias] for p in route.dependant.query_params if p.alias in ids}
             json_body, form = body_for(route, ids)
-            if info.path.startswith("/v1"):
+            files = {p.alias: ("probe.png", b"\x89PNG\r\n\x1a\n", "image/png") for p in route.dependant.body_params
+                     if p.field_info.annotation is UploadFile}  # multipart /v1 routes: a file plus form fields
+            if info.path.startswith("/v1") and files:
+                fields = {k: str(v) for k, v in (form or {}).items() if k not in files}
+                response = await web.request(method, url, params=query, data=fields, files=files, headers=b.auth)
+            elif info.path.startswith("/v1"):
                 response = await web.request(method, url, params=query, json=json_body, headers=b.auth)
             else:
                 data = {**(form or {}), "csrf_token": token} if method != "GET" else None
