@@ -26,7 +26,7 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=2000, help="jobs per round (job runner benchmark)")
-    parser.add_argument("--rounds", type=int, default=3, help="measured rounds per side; the median is reported")
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds per side; the median is reported")
     parser.add_argument("--webhooks", type=int, default=3000, help="requests per round (webhook ingestion)")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL side of webhook ingestion")
     parser.add_argument("--only", choices=["jobs", "webhooks"], help="run one benchmark")

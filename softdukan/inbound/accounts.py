@@ -12,6 +12,7 @@ import time
 import weakref
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from softdukan.inbound.gate import write_gate
@@ -31,18 +32,18 @@ class SigningAccount:
     expires: float
 
 
-_caches: weakref.WeakKeyDictionary[AsyncEngine, dict[str, SigningAccount]] = weakref.WeakKeyDictionary()
+_caches: weakref.WeakKeyDictionary[Engine, dict[str, SigningAccount]] = weakref.WeakKeyDictionary()  # see gate.py
 
 
 def forget(engine: AsyncEngine, waba_id: str | None = None) -> None:
     """Drop cached entries (all, or one WABA): for code that changes an account's app secret."""
-    cache = _caches.get(engine)
+    cache = _caches.get(engine.sync_engine)
     if cache is not None:
         cache.clear() if waba_id is None else cache.pop(waba_id, None)
 
 
 async def signing_account(runtime: Runtime, waba_id: str) -> SigningAccount | None:
-    cache = _caches.setdefault(runtime.engine, {})
+    cache = _caches.setdefault(runtime.engine.sync_engine, {})
     now = time.monotonic()
     hit = cache.get(waba_id)
     if hit is not None and hit.expires > now:

@@ -17,18 +17,20 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 T = TypeVar("T")
 Item = list[dict[str, Any]]
 
-_locks: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
+# keyed by the sync Engine: plain identity hashing (AsyncEngine's proxy __eq__ costs microseconds per lookup)
+_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def _lock(engine: AsyncEngine) -> asyncio.Lock:
-    lock = _locks.get(engine)
+    lock = _locks.get(engine.sync_engine)
     if lock is None:
-        lock = _locks[engine] = asyncio.Lock()
+        lock = _locks[engine.sync_engine] = asyncio.Lock()
     return lock
 
 
@@ -79,11 +81,11 @@ class GroupCommit(Generic[T]):
             self.pending[:0] = [(item, future) for item, future in batch if not future.done()]
 
 
-_groups: weakref.WeakKeyDictionary[AsyncEngine, Any] = weakref.WeakKeyDictionary()
+_groups: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
 
 
 def group_for(engine: AsyncEngine, factory: Callable[[], GroupCommit[T]]) -> GroupCommit[T]:
-    group = _groups.get(engine)
+    group = _groups.get(engine.sync_engine)
     if group is None:
-        group = _groups[engine] = factory()
+        group = _groups[engine.sync_engine] = factory()
     return group  # type: ignore[no-any-return]
