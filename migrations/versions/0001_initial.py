@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 11:19:46.193429
+Create Date: 2026-11-30 12:10:03.654025
 """
 
 from collections.abc import Sequence
@@ -294,6 +294,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("organization_id", "wa_id", name=op.f("uq_contacts_organization_id_wa_id")),
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.create_index("ix_contacts_org_id", ["organization_id", "id"], unique=False)
         batch_op.create_index("ix_contacts_org_phone", ["organization_id", "phone"], unique=False)
         batch_op.create_index(batch_op.f("ix_contacts_organization_id"), ["organization_id"], unique=False)
 
@@ -1592,6 +1593,7 @@ def downgrade() -> None:
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contacts_organization_id"))
         batch_op.drop_index("ix_contacts_org_phone")
+        batch_op.drop_index("ix_contacts_org_id")
 
     op.drop_table("contacts")
     with op.batch_alter_table("contact_imports", schema=None) as batch_op:

@@ -33,7 +33,9 @@ OPTED_IN, OPTED_OUT, BLOCKED, UNBLOCKED, CREATED = "opted_in", "opted_out", "blo
 class Contact(TenantModel):
     __tablename__ = "contacts"
     __table_args__ = (UniqueConstraint("organization_id", "wa_id"),
-                      Index("ix_contacts_org_phone", "organization_id", "phone"))
+                      Index("ix_contacts_org_phone", "organization_id", "phone"),
+                      # keyset scans of one organization's contacts by id (segment snapshots for broadcasts)
+                      Index("ix_contacts_org_id", "organization_id", "id"))
 
     wa_id: Mapped[str] = mapped_column(String(64))  # WhatsApp id: E.164 digits, no "+"
     phone: Mapped[str] = mapped_column(String(20))  # E.164 digits, no "+" (equals wa_id for WhatsApp users)

@@ -26,6 +26,11 @@ async def test_create_search_and_timeline(client, runtime) -> None:
     listing = await client.get("/contacts", params={"q": "asha"})
     assert f'data-contact-id="{contact_id}"' in listing.text
     assert 'id="no-contacts"' in (await client.get("/contacts", params={"tag": "nobody"})).text
+    tagged = await client.get("/contacts", params={"tag": "VIP"})
+    assert f'data-contact-id="{contact_id}"' in tagged.text and 'href="/segments/new?tag=VIP"' in tagged.text
+    assert "segment-from-search" not in listing.text  # only a tag search has a segment to offer
+    prefilled = await client.get("/segments/new", params={"tag": "VIP"})
+    assert prefilled.status_code == 200 and "VIP" in prefilled.text
     unknown = await client.get("/contacts", params={"attribute_key": "nope", "attribute_value": "1"})
     assert unknown.status_code == 200 and "No contact attribute" in unknown.text
 
