@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from softdukan.auth.service import clean_name
 from softdukan.auth.subject import Subject
 from softdukan.contact.attribute_values import KEY_PATTERN, AttributeValueError, coerce
 from softdukan.contact.models import ATTRIBUTE_TYPES, CHOICE, ContactAttribute
@@ -35,16 +36,6 @@ def clean_options(type_: str, options: list[str] | None) -> list[str]:
         raise Invalid("invalid_attribute", f"Use at most {MAX_OPTIONS} options of {OPTION_MAX} characters each.",
                       {"options": f"At most {MAX_OPTIONS} options, {OPTION_MAX} characters each."})
     return cleaned
-
-
-def _label(label: str) -> str:
-    text = " ".join(label.split())
-    if not text:
-        raise Invalid("invalid_attribute", "Give the attribute a label.", {"label": "Required."})
-    if len(text) > LABEL_MAX:
-        raise Invalid("invalid_attribute", f"Use at most {LABEL_MAX} characters.",
-                      {"label": f"At most {LABEL_MAX} characters."})
-    return text
 
 
 def check_values(definitions: list[ContactAttribute], raw: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +93,7 @@ class AttributeService:
         if type_ not in ATTRIBUTE_TYPES:
             raise Invalid("invalid_attribute", f"The type must be one of {', '.join(ATTRIBUTE_TYPES)}.",
                           {"type": "Choose a type."})
-        label_text = _label(label)
+        label_text = clean_name(label, "label", "The label", max_length=LABEL_MAX)
         cleaned = clean_options(type_, options)
         if await attributes.by_key(subject, key) is not None:
             raise Conflict("attribute_key_taken", f"An attribute with the key '{key}' exists already.",
@@ -119,7 +110,7 @@ class AttributeService:
         subject.require("contact_attributes:write")
         attribute = await self.get(uow, subject, attribute_id)
         if label is not None:
-            attribute.label = _label(label)
+            attribute.label = clean_name(label, "label", "The label", max_length=LABEL_MAX)
         if options is not None and attribute.type == CHOICE:
             attribute.options = clean_options(attribute.type, options)
         return attribute

@@ -152,14 +152,10 @@ def _identity(row: dict[str, Any]) -> tuple[int, str]:
     return row["account_id"], row["dedupe_key"]
 
 
-async def store(uow: UnitOfWork, rows: list[dict[str, Any]]) -> Received:
-    """Inserts the rows that are new (one statement) and enqueues one routing job per new row."""
-    return (await store_many(uow, [rows]))[0]
-
-
 async def store_many(uow: UnitOfWork, requests: list[list[dict[str, Any]]]) -> list[Received]:
-    """The rows of several requests in one INSERT through the unit of work; each request learns how many of its
-    rows were new (a key two requests share counts as new for the first one only)."""
+    """The ORM path of the same write the group commit makes on the driver (batch_write.py): the reference that
+    tests/inbound/test_batch_write.py holds the driver path to. Each request learns how many of its rows were new
+    (a key two requests share counts as new for the first one only)."""
     new = await InboundEventRepository(uow.session).insert_new(_unique(requests))
     await uow.enqueue_many(ROUTE_TASK, [{"organization_id": org_id, "event_id": event_id}
                                         for event_id, org_id, _, _ in new])  # one INSERT for the routing jobs

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
+from softdukan.auth.service import clean_name
 from softdukan.auth.subject import Subject
 from softdukan.contact.directory import ContactView, parse_cursor
 from softdukan.contact.models import Contact, ContactAttribute
@@ -54,16 +55,6 @@ def name_key(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()[:NAME_MAX]
 
 
-def clean_name(name: str) -> str:
-    text = " ".join(name.split())
-    if not text:
-        raise Invalid("invalid_segment_name", "Give the segment a name.", {"name": "Required."})
-    if len(text) > NAME_MAX:
-        raise Invalid("invalid_segment_name", f"A segment name has at most {NAME_MAX} characters.",
-                      {"name": f"At most {NAME_MAX} characters."})
-    return text
-
-
 async def parse_for(uow: UnitOfWork, organization_id: int, raw: Any) -> Group:
     """The definition checked against the organization's attribute definitions (422 naming each broken path)."""
     return parse_definition(raw, await AudienceRepository(uow.session).attributes_of(organization_id))
@@ -98,7 +89,7 @@ class SegmentService:
 
     async def create(self, uow: UnitOfWork, subject: Subject, *, name: str, definition: Any) -> Segment:
         subject.require("segments:write")
-        clean = clean_name(name)
+        clean = clean_name(name, "name", "The segment name", max_length=NAME_MAX)
         group = await parse_for(uow, subject.organization_id, definition)
         await self._refuse_taken(uow, subject, clean)
         now = uow.clock.now()
@@ -115,7 +106,7 @@ class SegmentService:
         subject.require("segments:write")
         segment = await self.get(uow, subject, segment_id)
         if name is not None:
-            clean = clean_name(name)
+            clean = clean_name(name, "name", "The segment name", max_length=NAME_MAX)
             await self._refuse_taken(uow, subject, clean, segment.id)
             segment.name, segment.name_key = clean, name_key(clean)
         if definition is not None:

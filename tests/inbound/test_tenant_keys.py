@@ -4,9 +4,8 @@ claim another business's wamid, so it can neither swallow their events as "dupli
 from __future__ import annotations
 
 from softdukan.conversation.models import Message
-from softdukan.inbound.ingest import store_many
+from softdukan.inbound.ingest import _group
 from softdukan.inbound.models import InboundEvent
-from softdukan.platform.uow import unit_of_work
 from tests.support.whatsapp import envelope, inbound, make_whatsapp, messages_change, post_webhook, rows
 from tests.support.whatsapp_fixtures import T0
 
@@ -43,7 +42,6 @@ async def test_one_group_commit_keeps_two_tenants_events_with_the_same_key(runti
                 "kind": "message", "field": "messages", "phone_number_id": wa.phone_number_id, "wamid": WAMID,
                 "payload": {}, "received_at": T0, "state": "pending", "attempts": 0, "created_at": T0}
 
-    async with unit_of_work(runtime) as uow:
-        results = await store_many(uow, [[row(first)], [row(second)], [row(first)]])
+    results = await _group(runtime).write([[row(first)], [row(second)], [row(first)]])  # the webhook's own write
     assert [(r.stored, r.duplicates) for r in results] == [(1, 0), (1, 0), (0, 1)]
     assert len(await rows(runtime, InboundEvent, InboundEvent.wamid == WAMID)) == 2
