@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     run_jobs_in_process: bool = True  # embedded runner; `serve` with REDIS_URL relays instead
     job_poll_interval: float = 0.5
     job_lease_seconds: int = 60
+    # broadcasts: an attempt whose answer was lost is resent only if no status webhook came within this time
+    broadcast_confirm_seconds: float = 300.0
     scheduler_in_process: bool = True
     session_days: int = 14
     cookie_secure: bool = False

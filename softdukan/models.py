@@ -3,6 +3,7 @@
 from softdukan.audit.models import AuditEvent
 from softdukan.auth.models import ApiKey, PasswordReset, Role, User, UserSession
 from softdukan.backoffice.models import StaffSession, StaffUser
+from softdukan.broadcast.models import Broadcast, BroadcastRecipient
 from softdukan.contact.consent_models import ConsentSettings, InboundConsentAction, StopButton
 from softdukan.contact.importing.models import ContactImport, ContactImportError
 from softdukan.contact.models import Contact, ContactAttribute, ContactEvent, ContactNote, ContactTag, Tag
@@ -38,7 +39,8 @@ from softdukan.segment.models import Segment
 from softdukan.team.models import Team, TeamMember
 from softdukan.template.models import MessageTemplate
 
-__all__ = ["ApiKey", "AuditEvent", "Base", "ConsentSettings", "Contact", "ContactAttribute", "ContactEvent",
+__all__ = ["ApiKey", "AuditEvent", "Base", "Broadcast", "BroadcastRecipient",
+           "ConsentSettings", "Contact", "ContactAttribute", "ContactEvent",
            "ContactImport", "ContactImportError", "ContactNote", "ContactTag", "Conversation", "IdempotencyRecord",
            "InboundConsentAction", "InboundEvent",
            "Invitation", "Job", "MediaFile", "Membership", "Message", "MessageTemplate", "Organization",

@@ -1,6 +1,7 @@
 """Imports every module that registers tasks, so runners and workers know them all (and every model,
 so a job row's foreign keys resolve in any process)."""
 
+import softdukan.broadcast.tasks
 import softdukan.contact.importing.tasks
 import softdukan.conversation.media.fetch
 import softdukan.conversation.receipts

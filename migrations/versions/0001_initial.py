@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 12:10:03.654025
+Create Date: 2026-11-30 13:24:45.867123
 """
 
 from collections.abc import Sequence
@@ -1049,6 +1049,67 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sandbox_templates_waba_pk"), ["waba_pk"], unique=False)
 
     op.create_table(
+        "broadcasts",
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("phone_number_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("template_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("template_name", sa.String(length=512), nullable=False),
+        sa.Column("template_language", sa.String(length=16), nullable=False),
+        sa.Column("template_category", sa.String(length=16), nullable=False),
+        sa.Column("variables", sa.JSON(), nullable=False),
+        sa.Column("audience", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("scheduled_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("launched_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("snapshot_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("snapshot_cursor", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("finished_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("paused_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("pause_reason", sa.String(length=40), nullable=True),
+        sa.Column("notice", sa.Text(), nullable=True),
+        sa.Column("breakdown", sa.JSON(), nullable=False),
+        sa.Column("estimate_units", sa.Integer(), nullable=False),
+        sa.Column("retry_days_131049", sa.Integer(), nullable=False),
+        sa.Column("dispatch_lease_until", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_by_membership_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("created_by_label", sa.String(length=254), nullable=False),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_membership_id"],
+            ["memberships.id"],
+            name=op.f("fk_broadcasts_created_by_membership_id_memberships"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_broadcasts_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["phone_number_id"],
+            ["phone_numbers.id"],
+            name=op.f("fk_broadcasts_phone_number_id_phone_numbers"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["message_templates.id"],
+            name=op.f("fk_broadcasts_template_id_message_templates"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcasts")),
+    )
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.create_index("ix_broadcasts_org_created", ["organization_id", "created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_broadcasts_organization_id"), ["organization_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_broadcasts_template_id"), ["template_id"], unique=False)
+
+    op.create_table(
         "conversations",
         sa.Column("phone_number_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -1344,6 +1405,60 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_messages_reaction_to_wamid"), ["reaction_to_wamid"], unique=False)
 
     op.create_table(
+        "broadcast_recipients",
+        sa.Column("broadcast_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("wa_id", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("reason", sa.String(length=40), nullable=True),
+        sa.Column("detail", sa.String(length=500), nullable=True),
+        sa.Column("error_code", sa.Integer(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("deferrals", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("lease_expires_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("sent_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("replied_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["broadcast_id"],
+            ["broadcasts.id"],
+            name=op.f("fk_broadcast_recipients_broadcast_id_broadcasts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["contacts.id"],
+            name=op.f("fk_broadcast_recipients_contact_id_contacts"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["messages.id"],
+            name=op.f("fk_broadcast_recipients_message_id_messages"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_broadcast_recipients_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcast_recipients")),
+        sa.UniqueConstraint("broadcast_id", "wa_id", name=op.f("uq_broadcast_recipients_broadcast_id_wa_id")),
+    )
+    with op.batch_alter_table("broadcast_recipients", schema=None) as batch_op:
+        batch_op.create_index("ix_broadcast_recipients_contact", ["contact_id"], unique=False)
+        batch_op.create_index("ix_broadcast_recipients_due", ["broadcast_id", "state", "next_attempt_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_broadcast_recipients_message_id"), ["message_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_broadcast_recipients_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
         "inbound_consent_actions",
         sa.Column("message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -1435,6 +1550,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_inbound_consent_actions_contact_id"))
 
     op.drop_table("inbound_consent_actions")
+    with op.batch_alter_table("broadcast_recipients", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_broadcast_recipients_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_broadcast_recipients_message_id"))
+        batch_op.drop_index("ix_broadcast_recipients_due")
+        batch_op.drop_index("ix_broadcast_recipients_contact")
+
+    op.drop_table("broadcast_recipients")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_reaction_to_wamid"))
         batch_op.drop_index(batch_op.f("ix_messages_phone_number_id"))
@@ -1471,6 +1593,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_conversations_contact_id"))
 
     op.drop_table("conversations")
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_broadcasts_template_id"))
+        batch_op.drop_index(batch_op.f("ix_broadcasts_organization_id"))
+        batch_op.drop_index("ix_broadcasts_org_created")
+
+    op.drop_table("broadcasts")
     with op.batch_alter_table("sandbox_templates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sandbox_templates_waba_pk"))
         batch_op.drop_index("ix_sandbox_templates_name")

@@ -31,6 +31,8 @@ PERMISSIONS: Final[dict[str, str]] = {
     "templates:write": "Create, submit, sync and delete message templates",
     "segments:read": "See segments (saved contact filters) and who is in them",
     "segments:write": "Create, edit and delete segments",
+    "broadcasts:read": "See broadcasts, their audience, progress and per-recipient outcome",
+    "broadcasts:write": "Create, schedule, send, pause, resume and cancel broadcasts",
 }
 
 ALL: Final[frozenset[str]] = frozenset(PERMISSIONS)
@@ -45,11 +47,11 @@ BUILTIN_ROLES: Final[dict[str, frozenset[str]]] = {
                         "conversations:write", "contacts:read", "contacts:write", "contact_imports:write",
                         "contact_attributes:write", "contacts:export", "consent_settings:write", "templates:read",
                         "templates:write",
-                        "segments:read", "segments:write"}),
+                        "segments:read", "segments:write", "broadcasts:read", "broadcasts:write"}),
     # agents see which numbers exist (the inbox shows which one a chat is on); numbers hold no secrets in reads
     AGENT: frozenset({"organization:read", "members:read", "teams:read", "numbers:read", "conversations:read",
                       "conversations:write", "contacts:read", "contacts:write", "templates:read",
-                      "segments:read"}),
+                      "segments:read", "broadcasts:read"}),
 }
 
 

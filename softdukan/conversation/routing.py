@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from softdukan.broadcast.hooks import on_customer_reply, on_message_status
 from softdukan.contact.consent_inbound import on_customer_message
 from softdukan.contact.service import contact_service
 from softdukan.conversation import status as st
@@ -68,6 +69,7 @@ async def receive_message(uow: UnitOfWork, phone: PhoneNumber, message: InboundM
                       if row.type == "button" and row.context_wamid else None)
         await on_customer_message(uow, phone, conversation, contact, row.id, message.content,
                                   replied_to.content if replied_to else None)
+        await on_customer_reply(uow, org_id, conversation.id, message.timestamp)
     name = (wa_contact.profile_name if wa_contact else None) or contact.profile_name or f"+{contact.wa_id}"
     uow.emit(MessageReceived(organization_id=org_id, conversation_id=conversation.id, message_id=row.id,
                              contact_id=contact.id, phone_number_id=phone.id, message_type=row.type,
@@ -138,6 +140,7 @@ async def apply_status(uow: UnitOfWork, phone: PhoneNumber, status: MessageStatu
     await messages.record_status_facts(message.id, {}, timestamps, keep_first, uow.clock.now())
     moved = await messages.advance_status(message.id, status.status, st.rank(status.status))
     await uow.session.refresh(message)
+    await on_message_status(uow, message)  # a broadcast's attempt: its recipient follows
     if moved:
         uow.emit(MessageStatusChanged(organization_id=message.organization_id,
                                       conversation_id=message.conversation_id, message_id=message.id,

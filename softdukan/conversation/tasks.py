@@ -74,7 +74,7 @@ async def _take_tokens(uow: UnitOfWork, phone: PhoneNumber, contact: Contact) ->
     return 0.0 if pair.allowed else pair.retry_after
 
 
-def _never_sent(exc: GraphError) -> bool:
+def never_sent(exc: GraphError) -> bool:
     """True when the request certainly did not get to Meta (or Meta answered that it refused it)."""
     if isinstance(exc, GraphTransportError):
         return isinstance(exc.__cause__, _NEVER_SENT)
@@ -163,7 +163,7 @@ async def send_message(uow: UnitOfWork, org_id: int, message_id: int, attempt: i
         await mark_send_failed(uow, message, code=None, title="Invalid message", details=str(exc))
         return
     except GraphError as exc:
-        if _never_sent(exc):
+        if never_sent(exc):
             await _refused(uow, message, exc, attempt)
         else:
             log.warning("send_outcome_unknown", message_id=message.id, error=str(exc))

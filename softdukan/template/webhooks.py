@@ -61,6 +61,11 @@ async def apply_template_change(uow: UnitOfWork, *, account_id: int, field: str,
     if not note.startswith("ignored"):
         template.updated_at = uow.clock.now()
         emit_template(uow, template)
+        if field in (STATUS_FIELD, CATEGORY_FIELD):
+            from softdukan.broadcast.hooks import on_template_change  # broadcasts import templates
+
+            await uow.flush()
+            await on_template_change(uow, template)
     return f"template {template.name} ({template.language}): {note}"[:300]
 
 

@@ -1,0 +1,206 @@
+"""One chunk of a broadcast: turn claimed recipients into messages, send them at the number's pace, record what
+WhatsApp answered. Cross-domain orchestration (contacts, conversations, templates, the Graph client) lives here.
+
+The message rows (and their `biz_opaque_callback_data`, our message id) are committed before any request leaves,
+so a status webhook can always find an attempt whose answer was lost, and a crash leaves `sending` recipients
+whose lease lapses and `dispatch.recover` resolves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+
+from softdukan.broadcast import claims
+from softdukan.broadcast import states as s
+from softdukan.broadcast.models import Broadcast, BroadcastRecipient
+from softdukan.contact.models import Contact
+from softdukan.conversation import status as st
+from softdukan.conversation.models import OUTBOUND, Conversation, Message
+from softdukan.conversation.outbound import CALLBACK_PREFIX
+from softdukan.conversation.tasks import PAIR_LIMIT, PAIR_PERIOD, never_sent
+from softdukan.kit.upsert import insert_ignore
+from softdukan.number.models import PhoneNumber, WhatsAppAccount
+from softdukan.platform.errors import Invalid
+from softdukan.platform.uow import UnitOfWork
+from softdukan.template.models import MessageTemplate
+from softdukan.template.sending import TemplateSpec, message_for_contact, preview_text, stored_content
+from softdukan.template.variables import MissingVariable
+from softdukan.whatsapp.errors import GraphError
+from softdukan.whatsapp.messages import MessageValidationError, TemplateMessage
+
+IN_FLIGHT = 64  # concurrent requests to the Graph API per dispatcher
+MAX_WAIT = 1.0  # seconds of real time a chunk waits for a throughput token before deferring the rest
+
+
+@dataclass
+class Run:
+    """What every chunk of one dispatcher run shares."""
+
+    broadcast: Broadcast
+    phone: PhoneNumber
+    account: WhatsAppAccount
+    template: MessageTemplate
+    spec: TemplateSpec
+    confirm_after: timedelta
+
+
+@dataclass
+class Attempt:
+    recipient_id: int
+    attempts: int
+    message_id: int
+    wa_id: str
+    message: TemplateMessage
+    claimed_at: datetime
+
+    @property
+    def callback(self) -> str:
+        return f"{CALLBACK_PREFIX}{self.message_id}"
+
+
+@dataclass
+class Answer:
+    attempt: Attempt
+    kind: str  # accepted | refused | unknown | invalid | pair_wait (no token: due again after `wait`)
+    wamid: str | None = None
+    error: GraphError | None = None
+    detail: str | None = None
+    wait: float = 0.0
+
+
+def _skip_reason(contact: Contact | None, template: MessageTemplate) -> tuple[str, str] | None:
+    if contact is None:
+        return s.INVALID, "The contact was deleted."
+    if contact.blocked_at is not None:
+        return s.BLOCKED, "The contact is blocked."
+    if template.category == "MARKETING" and contact.opted_out_at is not None:
+        return s.OPTED_OUT, "The contact opted out of marketing messages."
+    return None
+
+
+async def prepare(uow: UnitOfWork, run: Run, claimed: list[int], now: datetime) -> list[Attempt]:
+    """Messages for the claimed recipients (consent and variables checked again now); the rest are skipped."""
+    session, org_id = uow.session, run.broadcast.organization_id
+    rows = (await session.execute(select(BroadcastRecipient.id, BroadcastRecipient.contact_id,
+                                         BroadcastRecipient.wa_id, BroadcastRecipient.attempts)
+                                  .where(BroadcastRecipient.id.in_(claimed)).order_by(BroadcastRecipient.id))).all()
+    contact_ids = [r.contact_id for r in rows if r.contact_id is not None]
+    contacts = {c.id: c for c in (await session.execute(select(Contact).where(
+        Contact.organization_id == org_id, Contact.id.in_(contact_ids)))).scalars()}
+    skips: list[tuple[int, str, str | None]] = []
+    ready: list[tuple[Any, Contact, TemplateMessage]] = []
+    for row in rows:
+        contact = contacts.get(row.contact_id) if row.contact_id is not None else None
+        reason = _skip_reason(contact, run.template)
+        if reason is not None:
+            skips.append((row.id, *reason))
+            continue
+        assert contact is not None
+        try:
+            ready.append((row, contact, message_for_contact(run.template, run.spec, contact)))
+        except MissingVariable as exc:
+            skips.append((row.id, s.MISSING_VARIABLE, exc.message))
+        except Invalid as exc:
+            skips.append((row.id, "invalid_message", exc.message))
+    await claims.skip(session, skips, now)
+    if not ready:
+        return []
+    conversation_ids = await _conversations(uow, run.phone, [c.id for _, c, _ in ready], now)
+    m = Message.__table__.c
+    values = [{"organization_id": org_id, "conversation_id": conversation_ids[contact.id],
+               "contact_id": contact.id, "phone_number_id": run.phone.id, "direction": OUTBOUND, "wamid": None,
+               "type": "template", "content": stored_content(run.template, message),
+               "preview": preview_text(run.template, message)[:300], "status": st.PENDING,
+               "status_rank": st.RANK[st.PENDING], "occurred_at": now, "forwarded": False,
+               "frequently_forwarded": False, "created_at": now, "updated_at": now}
+              for _, contact, message in ready]
+    result = await session.execute(insert(Message.__table__).returning(m.id, sort_by_parameter_order=True), values)
+    message_ids = [row[0] for row in result]
+    await session.execute(update(Message.__table__).where(m.id == bindparam("m_id"))
+                          .values(biz_opaque_callback_data=bindparam("m_callback")),
+                          [{"m_id": mid, "m_callback": f"{CALLBACK_PREFIX}{mid}"} for mid in message_ids])
+    await session.execute(update(Conversation).where(Conversation.id.in_(set(conversation_ids.values())))
+                          .values(last_message_at=now, updated_at=now).execution_options(synchronize_session=False))
+    await claims.set_messages(session, [{"r_id": row.id, "m_id": mid} for (row, _, _), mid in zip(ready, message_ids,
+                                                                                                   strict=True)], now)
+    return [Attempt(row.id, row.attempts, mid, contact.wa_id, message, now)
+            for (row, contact, message), mid in zip(ready, message_ids, strict=True)]
+
+
+async def _conversations(uow: UnitOfWork, phone: PhoneNumber, contact_ids: list[int], now: datetime
+                         ) -> dict[int, int]:
+    session = uow.session
+    await session.execute(insert_ignore(session, Conversation, ["phone_number_id", "contact_id"]), [
+        {"organization_id": phone.organization_id, "phone_number_id": phone.id, "contact_id": cid,
+         "unread_count": 0, "created_at": now, "updated_at": now} for cid in contact_ids])
+    rows = await session.execute(select(Conversation.contact_id, Conversation.id).where(
+        Conversation.organization_id == phone.organization_id, Conversation.phone_number_id == phone.id,
+        Conversation.contact_id.in_(contact_ids)))
+    return {contact_id: conversation_id for contact_id, conversation_id in rows}
+
+
+class Pace:
+    """The number's throughput bucket (shared with single sends) and each recipient's pair bucket."""
+
+    def __init__(self, uow: UnitOfWork, phone: PhoneNumber) -> None:
+        from softdukan.number.throughput import budget
+
+        self.limiter, self.phone, self.clock = uow.runtime.limiter, phone, uow.clock
+        self.key = f"wa:throughput:{phone.phone_number_id}"
+        self.limit, self.period = budget(phone.throughput_mps)
+
+    async def throughput(self) -> float:
+        """Waits for a token; returns 0 once taken, or the wait still ahead if none came within MAX_WAIT of real
+        time (a stopped clock in tests, or a bucket shared with a busy sender): the caller defers the rest."""
+        waited, started = 0.0, self.clock.now()
+        while True:
+            decision = await self.limiter.hit(self.key, limit=self.limit, period=self.period)
+            if decision.allowed:
+                return 0.0
+            if waited >= MAX_WAIT or (waited and self.clock.now() == started):  # a stopped clock never refills
+                return max(decision.retry_after, 0.001)
+            pause = min(max(0.0005, decision.retry_after), MAX_WAIT)
+            await asyncio.sleep(pause)
+            waited += pause
+
+    async def pair(self, wa_id: str) -> float:
+        decision = await self.limiter.hit(f"wa:pair:{self.phone.phone_number_id}:{wa_id}", limit=PAIR_LIMIT,
+                                          period=PAIR_PERIOD)
+        return 0.0 if decision.allowed else decision.retry_after
+
+
+async def send_all(client: Any, run: Run, pace: Pace, attempts: list[Attempt]) -> list[Answer]:
+    gate = asyncio.Semaphore(IN_FLIGHT)
+
+    async def one(attempt: Attempt) -> Answer:
+        try:
+            sent = await client.send(run.phone.phone_number_id, attempt.message, to=attempt.wa_id,
+                                     biz_opaque_callback_data=attempt.callback)
+        except MessageValidationError as exc:
+            return Answer(attempt, "invalid", detail=str(exc))
+        except GraphError as exc:
+            return Answer(attempt, "refused" if never_sent(exc) else "unknown", error=exc)
+        finally:
+            gate.release()
+        return Answer(attempt, "accepted", wamid=sent.wamid)
+
+    answers: list[Answer] = []
+    pending: list[asyncio.Task[Answer]] = []
+    starved = 0.0  # once the number's bucket ran dry for MAX_WAIT, the rest of the chunk is deferred at once
+    for attempt in attempts:
+        wait = starved or await pace.pair(attempt.wa_id)
+        if wait > 0:
+            answers.append(Answer(attempt, "pair_wait", wait=wait))
+            continue
+        starved = await pace.throughput()
+        if starved > 0:
+            answers.append(Answer(attempt, "pair_wait", wait=starved))
+            continue
+        await gate.acquire()
+        pending.append(asyncio.create_task(one(attempt)))
+    return answers + list(await asyncio.gather(*pending))

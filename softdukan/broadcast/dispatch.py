@@ -1,0 +1,178 @@
+"""The broadcast dispatcher: one job per broadcast at a time sends its recipients chunk by chunk.
+
+A run takes the broadcast's dispatch lease (a guarded UPDATE; a second dispatcher leaves at once), finishes the
+audience snapshot if needed, then loops for at most RUN_SECONDS: recover lapsed claims → respect the messaging
+limit → claim a chunk → write its messages (commit) → send at the number's pace → record the answers (commit).
+It then enqueues its successor (or marks the broadcast completed). A dispatcher killed at any point leaves its
+job to be taken over when the job's lease lapses, and its `sending` recipients to `recover`.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import select, update
+
+from softdukan.broadcast import audience, claims
+from softdukan.broadcast import states as s
+from softdukan.broadcast.attempts import Pace, Run, prepare, send_all
+from softdukan.broadcast.events import progressed
+from softdukan.broadcast.models import Broadcast
+from softdukan.broadcast.pausing import pause_broadcast
+from softdukan.broadcast.results import async_failure, fail_messages, record_answers
+from softdukan.broadcast.tier import allowance
+from softdukan.conversation import status as st
+from softdukan.number.graph import account_client
+from softdukan.number.models import CONNECTED, PhoneNumber, WhatsAppAccount
+from softdukan.organization.models import Organization
+from softdukan.platform.jobs.registry import task
+from softdukan.platform.uow import UnitOfWork
+from softdukan.template.models import APPROVED, MessageTemplate
+from softdukan.template.sending import parse_spec
+
+log = structlog.get_logger(__name__)
+DISPATCH_TASK = "broadcast.dispatch"
+RUN_SECONDS = 20.0  # well inside the job lease (60 s by default)
+CLAIM_LEASE = timedelta(seconds=120)
+
+
+def chunk_size(mps: int) -> int:
+    return max(50, min(200, mps // 5))
+
+
+def enqueue_dispatch(uow: UnitOfWork, broadcast: Broadcast, at: datetime | None = None) -> None:
+    uow.enqueue(DISPATCH_TASK, run_at=at, organization_id=broadcast.organization_id,
+                org_id=broadcast.organization_id, broadcast_id=broadcast.id)
+
+
+async def _take_lease(uow: UnitOfWork, broadcast: Broadcast, seconds: float) -> bool:
+    now = uow.clock.now()
+    result = await uow.session.execute(
+        update(Broadcast).where(Broadcast.id == broadcast.id, Broadcast.status == s.SENDING,
+                                (Broadcast.dispatch_lease_until.is_(None)) | (Broadcast.dispatch_lease_until < now))
+        .values(dispatch_lease_until=now + timedelta(seconds=seconds)).execution_options(synchronize_session=False))
+    await uow.release()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _snapshot(uow: UnitOfWork, broadcast: Broadcast, template: MessageTemplate) -> None:
+    """Recipients written in batches, one transaction each; resumes from the cursor after a crash."""
+    org = await uow.session.get(Organization, broadcast.organization_id)
+    region = (org.country_code if org else None) or "IN"
+    spec = parse_spec({"id": template.id, **(broadcast.variables or {})})
+    if broadcast.audience.get("kind") == "list":
+        entries = audience.parse_list(broadcast.audience.get("numbers", []), region)
+        await audience.ensure_list_contacts(uow, broadcast.organization_id, entries.valid, uow.clock.now())
+        await audience.write_invalid_entries(uow.session, broadcast, entries, uow.clock.now())
+    condition = await audience.contact_condition(uow, broadcast, region)
+    classified = audience.classify(template, spec)
+    while await audience.snapshot_batch(uow.session, broadcast, condition, classified, uow.clock.now()):
+        await uow.release()
+    broadcast.snapshot_at = uow.clock.now()
+    broadcast.breakdown = await audience.snapshot_counts(uow.session, broadcast)
+    await uow.release()
+
+
+async def recover(uow: UnitOfWork, run: Run, now: datetime) -> None:
+    """Claims whose lease lapsed: resolved from their message (a status webhook may have told us), else resent
+    once the confirm time passed with no word from WhatsApp, else left waiting for the webhook."""
+    for recipient, message in await claims.lapsed(uow.session, run.broadcast, now):
+        if message is None:
+            await claims.back_to_pending(uow.session, [(recipient.id, now, None)], now)
+        elif message.wamid is not None and message.status != st.FAILED:
+            await claims.mark_sent(uow.session, [(recipient.id, message.id, message.wamid)], now)
+        elif message.status == st.FAILED:
+            stop = await async_failure(uow, run.broadcast, recipient, message, now)
+            if stop is not None:
+                await pause_broadcast(uow, run.broadcast, stop.reason, stop.detail)
+        elif recipient.claimed_at is None or recipient.claimed_at + run.confirm_after <= now:
+            await fail_messages(uow, [{"m_id": message.id, "m_code": None, "m_title": "Not confirmed by WhatsApp",
+                                       "m_details": "No answer or status came for this attempt; sent again.",
+                                       "m_at": now}])
+            await claims.back_to_pending(uow.session, [(recipient.id, now, s.UNCONFIRMED)], now)
+        else:
+            await claims.extend_lease(uow.session, [recipient.id], recipient.claimed_at + run.confirm_after)
+
+
+async def _load_run(uow: UnitOfWork, broadcast: Broadcast) -> Run | str:
+    """What the run needs, or why the broadcast can't go on (it is paused with that reason)."""
+    phone = await uow.session.get(PhoneNumber, broadcast.phone_number_id)
+    account = await uow.session.get(WhatsAppAccount, phone.account_id) if phone else None
+    template = await uow.session.get(MessageTemplate, broadcast.template_id) if broadcast.template_id else None
+    if phone is None or account is None or phone.status != CONNECTED:
+        return s.NUMBER_DISCONNECTED
+    if template is None or template.status not in (APPROVED,):
+        return {"PAUSED": s.TEMPLATE_PAUSED, "DISABLED": s.TEMPLATE_DISABLED}.get(
+            template.status if template else "", s.TEMPLATE_GONE)
+    if template.category != broadcast.template_category:
+        return s.TEMPLATE_RECATEGORIZED
+    spec = parse_spec({"id": template.id, **(broadcast.variables or {})})
+    confirm = timedelta(seconds=uow.settings.broadcast_confirm_seconds)
+    return Run(broadcast, phone, account, template, spec, confirm)
+
+
+@task(DISPATCH_TASK, max_attempts=1000)
+async def dispatch(uow: UnitOfWork, org_id: int, broadcast_id: int) -> None:
+    broadcast = await uow.session.scalar(select(Broadcast).where(Broadcast.organization_id == org_id,
+                                                                 Broadcast.id == broadcast_id))
+    if broadcast is None or broadcast.status != s.SENDING:
+        return
+    if not await _take_lease(uow, broadcast, RUN_SECONDS + 15):
+        return  # another dispatcher runs it
+    run = await _load_run(uow, broadcast)
+    if isinstance(run, str):
+        await pause_broadcast(uow, broadcast, run, None)
+        return
+    if broadcast.snapshot_at is None:
+        await _snapshot(uow, broadcast, run.template)
+    await _send_for_a_while(uow, run)
+    await _finish_run(uow, broadcast)
+
+
+async def _send_for_a_while(uow: UnitOfWork, run: Run) -> None:
+    broadcast, pace = run.broadcast, Pace(uow, run.phone)
+    size, deadline = chunk_size(run.phone.throughput_mps), time.monotonic() + RUN_SECONDS
+    async with account_client(uow.runtime, run.account) as client:
+        while time.monotonic() < deadline:
+            await uow.session.refresh(broadcast, ["status"])
+            if broadcast.status != s.SENDING:
+                return
+            now = uow.clock.now()
+            await recover(uow, run, now)
+            limit = size
+            left = await allowance(uow.session, run.account, now)
+            if left.remaining is not None and left.remaining < limit:
+                if left.remaining <= 0:
+                    await claims.defer_all_due(uow.session, broadcast, now, left.frees_at or now + timedelta(hours=1))
+                    await uow.release()
+                    return
+                limit = left.remaining
+            claimed = await claims.claim(uow.session, broadcast, await claims.due_ids(uow.session, broadcast, now,
+                                                                                         limit), now, CLAIM_LEASE)
+            if not claimed:
+                await uow.release()
+                return
+            attempts = await prepare(uow, run, claimed, now)
+            await uow.release()  # messages and claims are durable before any request leaves
+            answers = await send_all(client, run, pace, attempts)
+            stop = await record_answers(uow, broadcast, answers, uow.clock.now(), run.confirm_after)
+            if stop is not None:
+                await pause_broadcast(uow, broadcast, stop.reason, stop.detail)
+            progressed(uow, broadcast.organization_id, broadcast.id, broadcast.status)
+            await uow.release()
+
+
+async def _finish_run(uow: UnitOfWork, broadcast: Broadcast) -> None:
+    now = uow.clock.now()
+    await uow.session.refresh(broadcast)
+    broadcast.dispatch_lease_until = None
+    if broadcast.status != s.SENDING:
+        return
+    left, earliest = await claims.open_count(uow.session, broadcast)
+    if left == 0:
+        broadcast.status, broadcast.finished_at = s.COMPLETED, now
+        progressed(uow, broadcast.organization_id, broadcast.id, broadcast.status, force=True)
+        return
+    enqueue_dispatch(uow, broadcast, max(now, earliest) if earliest else now + timedelta(seconds=5))
