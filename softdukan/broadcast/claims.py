@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from softdukan.broadcast import states as s
@@ -22,6 +22,11 @@ from softdukan.kit.db import UTCDateTime
 
 R = BroadcastRecipient
 DUE_STATES = (s.PENDING, s.WAITING)
+
+
+def _one_of(states: tuple[str, ...]) -> Any:
+    # no IN (…) here: an expanding parameter can't be used in an executemany
+    return or_(*(R.__table__.c.state == state for state in states))
 
 
 def _due(broadcast_id: int, now: datetime) -> Any:
@@ -105,7 +110,7 @@ async def back_to_pending(session: AsyncSession, items: list[tuple[int, datetime
     if uncount:  # the claim's attempt never reached Meta (no token, the broadcast paused): it doesn't count
         values["attempts"] = R.__table__.c.attempts - 1
     await session.execute(
-        update(R.__table__).where(R.__table__.c.id == bindparam("r_id"), R.__table__.c.state.in_(from_states))
+        update(R.__table__).where(R.__table__.c.id == bindparam("r_id"), _one_of(from_states))
         .values(**values), [{"r_id": r, "r_due": due, "r_reason": reason} for r, due, reason in items])
 
 
@@ -114,7 +119,7 @@ async def fail(session: AsyncSession, items: list[tuple[int, str, str | None, in
     """(recipient id, reason, detail, Meta's code): failed for good."""
     if items:
         await session.execute(
-            update(R.__table__).where(R.__table__.c.id == bindparam("r_id"), R.__table__.c.state.in_(from_states))
+            update(R.__table__).where(R.__table__.c.id == bindparam("r_id"), _one_of(from_states))
             .values(state=s.FAILED, reason=bindparam("r_reason"), detail=bindparam("r_detail"),
                     error_code=bindparam("r_code"), lease_expires_at=None, updated_at=now),
             [{"r_id": r, "r_reason": reason, "r_detail": (detail or "")[:500] or None, "r_code": code}

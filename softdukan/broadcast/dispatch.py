@@ -23,6 +23,7 @@ from softdukan.broadcast.models import Broadcast
 from softdukan.broadcast.pausing import pause_broadcast
 from softdukan.broadcast.results import async_failure, fail_messages, record_answers
 from softdukan.broadcast.tier import allowance
+from softdukan.config import Settings
 from softdukan.conversation import status as st
 from softdukan.number.graph import account_client
 from softdukan.number.models import CONNECTED, PhoneNumber, WhatsAppAccount
@@ -34,8 +35,19 @@ from softdukan.template.sending import parse_spec
 
 log = structlog.get_logger(__name__)
 DISPATCH_TASK = "broadcast.dispatch"
-RUN_SECONDS = 20.0  # well inside the job lease (60 s by default)
-CLAIM_LEASE = timedelta(seconds=120)
+RUN_SECONDS = 20.0  # at most; a third of the job lease when that is shorter (see `timing`)
+HOLD_SECONDS = RUN_SECONDS + 15  # the run's hold on the broadcast, at most
+CLAIM_LEASE = timedelta(seconds=120)  # at most
+
+
+def timing(settings: Settings) -> tuple[float, float, timedelta]:
+    """(seconds a run sends, its hold on the broadcast, its claims' lease), scaled down to a short job lease: a run
+    must end well inside its job's lease (one outliving it is taken over, its final commit, the successor, rolled
+    back), and a killed run's hold must have lapsed by the time its job is taken over. 20 s, 35 s and 120 s with
+    the default 60 s job lease."""
+    job = float(settings.job_lease_seconds)
+    return (min(RUN_SECONDS, job / 3), min(HOLD_SECONDS, job * 0.6),
+            min(CLAIM_LEASE, timedelta(seconds=job * 2)))
 
 
 def chunk_size(mps: int) -> int:
@@ -119,7 +131,7 @@ async def dispatch(uow: UnitOfWork, org_id: int, broadcast_id: int) -> None:
                                                                  Broadcast.id == broadcast_id))
     if broadcast is None or broadcast.status != s.SENDING:
         return
-    if not await _take_lease(uow, broadcast, RUN_SECONDS + 15):
+    if not await _take_lease(uow, broadcast, timing(uow.settings)[1]):
         return  # another dispatcher runs it
     run = await _load_run(uow, broadcast)
     if isinstance(run, str):
@@ -133,7 +145,8 @@ async def dispatch(uow: UnitOfWork, org_id: int, broadcast_id: int) -> None:
 
 async def _send_for_a_while(uow: UnitOfWork, run: Run) -> None:
     broadcast, pace = run.broadcast, Pace(uow, run.phone)
-    size, deadline = chunk_size(run.phone.throughput_mps), time.monotonic() + RUN_SECONDS
+    run_seconds, _, claim_lease = timing(uow.settings)
+    size, deadline = chunk_size(run.phone.throughput_mps), time.monotonic() + run_seconds
     async with account_client(uow.runtime, run.account) as client:
         while time.monotonic() < deadline:
             await uow.session.refresh(broadcast, ["status"])
@@ -150,7 +163,7 @@ async def _send_for_a_while(uow: UnitOfWork, run: Run) -> None:
                     return
                 limit = left.remaining
             claimed = await claims.claim(uow.session, broadcast, await claims.due_ids(uow.session, broadcast, now,
-                                                                                         limit), now, CLAIM_LEASE)
+                                                                                         limit), now, claim_lease)
             if not claimed:
                 await uow.release()
                 return

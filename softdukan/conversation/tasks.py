@@ -34,6 +34,7 @@ from softdukan.conversation.schemas import build_message, raw_from_content
 from softdukan.conversation.send import SEND_TASK, attempt_started, claim_attempt, clear_attempt, job_args
 from softdukan.number.graph import account_client
 from softdukan.number.models import CONNECTED, PhoneNumber, WhatsAppAccount
+from softdukan.number.throughput import budget
 from softdukan.platform.errors import Invalid
 from softdukan.platform.jobs.queue import backoff
 from softdukan.platform.jobs.registry import task
@@ -66,8 +67,8 @@ async def _take_tokens(uow: UnitOfWork, phone: PhoneNumber, contact: Contact) ->
     pair = await limiter.peek(pair_key, limit=PAIR_LIMIT, period=PAIR_PERIOD)
     if not pair.allowed:
         return pair.retry_after
-    throughput = await limiter.hit(f"wa:throughput:{phone.phone_number_id}", limit=max(1, phone.throughput_mps),
-                                   period=1.0)
+    limit, period = budget(phone.throughput_mps)  # the number's bucket, shared with broadcasts
+    throughput = await limiter.hit(f"wa:throughput:{phone.phone_number_id}", limit=limit, period=period)
     if not throughput.allowed:
         return throughput.retry_after
     pair = await limiter.hit(pair_key, limit=PAIR_LIMIT, period=PAIR_PERIOD)
