@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from softdukan.audit.api import router as audit_router
 from softdukan.auth.api import router as auth_router
+from softdukan.broadcast.api import router as broadcast_router
 from softdukan.contact.api import router as contact_router
 from softdukan.contact.consent_api import router as consent_router
 from softdukan.conversation.api import router as conversation_router
@@ -15,5 +16,6 @@ from softdukan.template.api import router as template_router
 
 router = APIRouter(prefix="/v1")
 for domain_router in (auth_router, organization_router, team_router, audit_router, number_router,
-                      conversation_router, template_router, contact_router, consent_router, segment_router):
+                      conversation_router, template_router, contact_router, consent_router, segment_router,
+                      broadcast_router):
     router.include_router(domain_router)

@@ -21,7 +21,7 @@ def _routers() -> list[APIRouter]:
                    "softdukan.conversation.views", "softdukan.template.views",
                    # import pages first: "/contacts/import" must not be read as "/contacts/{contact_id}"
                    "softdukan.contact.import_views", "softdukan.contact.views", "softdukan.contact.attribute_views",
-                   "softdukan.contact.consent_views", "softdukan.segment.views"):
+                   "softdukan.contact.consent_views", "softdukan.segment.views", "softdukan.broadcast.views"):
         try:
             routers.append(__import__(module, fromlist=["router"]).router)
         except ModuleNotFoundError as exc:  # a domain's pages not written yet

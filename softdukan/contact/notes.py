@@ -1,11 +1,12 @@
-"""Notes on a contact (author, text, time) and the contact's timeline: its messages, notes and consent changes,
-newest first. Messages are read from conversation's table only to show them (as conversation/listing.py reads
-contacts); changes to them go through conversation's services."""
+"""Notes on a contact (author, text, time) and the contact's timeline: its messages, notes, consent changes and
+what broadcasts did with it, newest first. Messages and broadcast recipients are read from their domains' tables
+only to show them (as conversation/listing.py reads contacts); changes to them go through those services."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -23,10 +24,11 @@ TIMELINE_MAX = 100
 @dataclass(frozen=True)
 class TimelineItem:
     at: datetime
-    kind: str  # message | note | event
+    kind: str  # message | note | event | broadcast
     message: Message | None = None
     note: ContactNote | None = None
     event: ContactEvent | None = None
+    broadcast: Any = None  # (Broadcast, BroadcastRecipient): what a broadcast did with this contact
 
 
 class NoteService:
@@ -68,8 +70,21 @@ class NoteService:
             Message.type != "reaction").order_by(Message.occurred_at.desc(), Message.id.desc())
             .limit(TIMELINE_MAX))).scalars().all()
         items += [TimelineItem(m.occurred_at, "message", message=m) for m in messages]
+        items += [TimelineItem(r.sent_at or r.created_at, "broadcast", broadcast=(b, r))
+                  for b, r in await _broadcasts_of(uow, subject, contact_id)]
         items.sort(key=lambda i: i.at, reverse=True)
         return items[:TIMELINE_MAX]
+
+
+async def _broadcasts_of(uow: UnitOfWork, subject: Subject, contact_id: int) -> list[tuple[Any, Any]]:
+    from softdukan.broadcast.models import Broadcast, BroadcastRecipient  # broadcasts import contacts
+
+    rows = await uow.session.execute(
+        select(Broadcast, BroadcastRecipient).join(Broadcast, Broadcast.id == BroadcastRecipient.broadcast_id)
+        .where(BroadcastRecipient.organization_id == subject.organization_id,
+               Broadcast.organization_id == subject.organization_id, BroadcastRecipient.contact_id == contact_id)
+        .order_by(BroadcastRecipient.id.desc()).limit(TIMELINE_MAX))
+    return [(b, r) for b, r in rows.all()]
 
 
 note_service = NoteService()

@@ -3,7 +3,8 @@ organization. Built from SQLAlchemy expressions only (never strings), so it runs
 
 Attribute values are read from the JSON column with SQLAlchemy's JSON element access (`json_extract` on SQLite,
 `->>` on PostgreSQL; see contact/models.py). Dates are stored as "YYYY-MM-DD", so they compare as text. Conditions
-on windows, ads and unread chats are EXISTS subqueries on the organization's conversations.
+on windows, ads and unread chats are EXISTS subqueries on the organization's conversations; broadcast outcomes are
+EXISTS subqueries on the organization's `broadcast_recipients`, joined to the sent message for delivered and read.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
 
+from softdukan.broadcast.models import BroadcastRecipient
+from softdukan.broadcast.states import FAILED, SENT, SKIPPED
 from softdukan.contact.models import BOOLEAN, CHOICE, DATE, NUMBER, TEXT, Contact, ContactTag, Tag
 from softdukan.contact.repository import tag_key
-from softdukan.conversation.models import Conversation
+from softdukan.conversation.models import Conversation, Message
+from softdukan.conversation.status import FAILED as MESSAGE_FAILED
 from softdukan.segment.definition import Condition, Group
 
 
@@ -90,7 +94,32 @@ def _condition(c: Condition, ctx: Context) -> ColumnElement[bool]:
             return _conversations(ctx, Conversation.unread_count > 0)
         any_chat = _conversations(ctx)
         return any_chat if c.value == "has_conversation" else not_(any_chat)
+    if c.field == "broadcast":
+        found = _outcome(ctx, c.value["broadcast_id"], c.value["outcome"])
+        return found if c.op == "outcome" else not_(found)
     raise AssertionError(f"unchecked field {c.field}")  # parse_definition admits only the fields above
+
+
+def _outcome(ctx: Context, broadcast_id: int, outcome: str) -> ColumnElement[bool]:
+    """The contact was a recipient of the broadcast and this happened to it. A send Meta accepted but whose status
+    webhook later said failed counts as failed, not sent."""
+    r, m = BroadcastRecipient, Message
+    failed_later = and_(r.state == SENT, m.status == MESSAGE_FAILED)
+    sent = and_(r.state == SENT, or_(m.id.is_(None), m.status != MESSAGE_FAILED))
+    wanted: ColumnElement[bool] = {
+        "sent": sent,
+        "delivered": and_(sent, m.delivered_at.is_not(None)),
+        "not_delivered": and_(sent, m.delivered_at.is_(None)),
+        "read": and_(sent, m.read_at.is_not(None)),
+        "not_read": and_(sent, m.read_at.is_(None)),
+        "replied": r.replied_at.is_not(None),
+        "not_replied": and_(sent, r.replied_at.is_(None)),
+        "failed": or_(r.state == FAILED, failed_later),
+        "skipped": r.state == SKIPPED,
+    }[outcome]
+    return exists(select(r.id).outerjoin(m, and_(m.id == r.message_id, m.organization_id == ctx.organization_id))
+                  .where(r.organization_id == ctx.organization_id, r.broadcast_id == broadcast_id,
+                         r.contact_id == Contact.id, wanted))
 
 
 def _consent(state: str) -> ColumnElement[bool]:

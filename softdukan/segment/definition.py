@@ -20,6 +20,9 @@ Fields and their operators (`value` as shown):
 - source: in | not_in — import, api, dashboard, inbound, ad (ad: the customer wrote through a Click-to-WhatsApp ad
   or a Page button at least once).
 - conversation: is — unread | has_conversation | no_conversation.
+- broadcast: outcome | not_outcome — {"broadcast_id": 12, "outcome": "read"}: what happened to the contact in one of
+  the organization's broadcasts (retargeting). Outcomes: sent, delivered, not_delivered, read, not_read, replied,
+  not_replied, failed, skipped (OUTCOMES below). `not_outcome` also holds for contacts who were not in it at all.
 
 Empty groups hold no condition and are dropped (an empty definition is every contact). Each broken condition is
 reported under its path (`definition.all[1].value`), all at once.
@@ -33,6 +36,7 @@ from typing import Any
 from softdukan.contact.attribute_values import AttributeValueError, coerce
 from softdukan.contact.models import BOOLEAN, CHOICE, DATE, NUMBER, TEXT, ContactAttribute
 from softdukan.contact.repository import tag_key
+from softdukan.kit.ids import MAX_ID
 from softdukan.platform.errors import Invalid
 
 MAX_DEPTH = 4  # the root group is depth 1
@@ -41,7 +45,7 @@ MAX_LIST = 50
 MAX_DAYS = 3650
 TAG_MAX = 40
 
-FIELDS = ("tags", "attribute", "consent", "last_inbound", "window", "source", "conversation")
+FIELDS = ("tags", "attribute", "consent", "last_inbound", "window", "source", "conversation", "broadcast")
 NO_VALUE = frozenset({"empty", "not_empty", "never", "ever"})
 OPS_BY_TYPE: dict[str, tuple[str, ...]] = {
     TEXT: ("equals", "not_equals", "contains", "empty", "not_empty"),
@@ -57,7 +61,10 @@ OPS: dict[str, tuple[str, ...]] = {
     "window": ("is",),
     "source": ("in", "not_in"),
     "conversation": ("is",),
+    "broadcast": ("outcome", "not_outcome"),
 }
+# what happened to a recipient of a broadcast (segment/compile.py says how each is read)
+OUTCOMES = ("sent", "delivered", "not_delivered", "read", "not_read", "replied", "not_replied", "failed", "skipped")
 CHOICES: dict[str, tuple[str, ...]] = {
     "consent": ("opted_in", "opted_out", "blocked", "never_asked"),
     "window": ("open", "closed"),
@@ -190,6 +197,8 @@ class _Parser:
     def value(self, field: str, op: str, raw: Any, attribute: ContactAttribute | None) -> Any:
         if op in ("within_days", "not_within_days", "within_last_days"):
             return _days(raw)
+        if field == "broadcast":
+            return _outcome(raw)
         if field == "tags":
             names = _text_list(raw)
             if any(len(n) > TAG_MAX for n in names):
@@ -237,6 +246,19 @@ def _days(raw: Any) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_DAYS:
         raise AttributeValueError(f"Expected a whole number of days from 1 to {MAX_DAYS}.")
     return raw
+
+
+def _outcome(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict) or set(raw) != {"broadcast_id", "outcome"}:
+        raise AttributeValueError('Expected {"broadcast_id": …, "outcome": …}.')
+    broadcast_id, outcome = raw["broadcast_id"], raw["outcome"]
+    if isinstance(broadcast_id, str) and broadcast_id.strip().isdecimal() and len(broadcast_id.strip()) <= 19:
+        broadcast_id = int(broadcast_id.strip())
+    if isinstance(broadcast_id, bool) or not isinstance(broadcast_id, int) or not 1 <= broadcast_id <= MAX_ID:
+        raise AttributeValueError("Name the broadcast by its id.")
+    if outcome not in OUTCOMES:
+        raise AttributeValueError(f"Choose an outcome: {', '.join(OUTCOMES)}.")
+    return {"broadcast_id": broadcast_id, "outcome": outcome}
 
 
 def _one_text(raw: Any) -> str:

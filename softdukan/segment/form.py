@@ -32,6 +32,10 @@ CHOICE_LABELS = {"opted_in": "opted in", "opted_out": "opted out", "blocked": "b
                  "import": "imported", "api": "API", "dashboard": "added in the dashboard",
                  "inbound": "wrote to us first", "ad": "came through an ad", "unread": "has unread messages",
                  "has_conversation": "has a conversation", "no_conversation": "has no conversation"}
+OUTCOME_LABELS = {"sent": "Was sent {b}", "delivered": "Received {b} (delivered)",
+                  "not_delivered": "Was sent {b}, not delivered", "read": "Read {b}", "not_read": "Didn't read {b}",
+                  "replied": "Replied to {b}", "not_replied": "Didn't reply to {b}", "failed": "{B} failed for them",
+                  "skipped": "Was skipped by {b}"}
 MULTI = {"source"}  # choice fields whose value is a list
 _ROW = re.compile(r"^c(\d{1,3})_field$")
 
@@ -83,8 +87,8 @@ class BuilderForm:
 
     @classmethod
     def of(cls, group: Group) -> BuilderForm:
-        """The builder for a saved definition (advanced JSON when it nests groups)."""
-        if not group.flat:
+        """The builder for a saved definition (advanced JSON when it nests groups or names broadcast outcomes)."""
+        if not group.flat or any(isinstance(c, Condition) and c.field == "broadcast" for c in group.children):
             return cls(match=group.mode, advanced=True, definition_json=json.dumps(group.to_json(), indent=2))
         rows = []
         for c in group.children:
@@ -159,13 +163,16 @@ def row_errors(errors: dict[str, str]) -> tuple[dict[int, str], list[str]]:
     return by_row, other
 
 
-def describe(condition: Condition | Group, attributes: dict[str, ContactAttribute]) -> str:
-    """One line a business owner reads: "Tags has any of VIP, Pune"."""
+def describe(condition: Condition | Group, attributes: dict[str, ContactAttribute],
+             broadcast_names: dict[int, str] | None = None) -> str:
+    """One line a business owner reads: "Tags has any of VIP, Pune"; "Read broadcast “Diwali offer”"."""
     if isinstance(condition, Group):
         joiner = " and " if condition.mode == "all" else " or "
-        parts = [describe(c, attributes) for c in condition.children]
+        parts = [describe(c, attributes, broadcast_names) for c in condition.children]
         return joiner.join(f"({p})" if isinstance(c, Group) else p for c, p in zip(condition.children, parts,
                                                                                       strict=True)) or "Everyone"
+    if condition.field == "broadcast":
+        return _describe_outcome(condition, broadcast_names or {})
     if condition.field == "attribute":
         attribute = attributes.get(condition.key or "")
         label = attribute.label if attribute else condition.key
@@ -184,6 +191,13 @@ def describe(condition: Condition | Group, attributes: dict[str, ContactAttribut
     else:
         shown = CHOICE_LABELS.get(str(value), _text(value)) if isinstance(value, str | bool) else _text(value)
     return f"{label} {op} {shown}"
+
+
+def _describe_outcome(condition: Condition, names: dict[int, str]) -> str:
+    broadcast_id, outcome = condition.value["broadcast_id"], condition.value["outcome"]
+    name = f"broadcast “{names[broadcast_id]}”" if broadcast_id in names else f"broadcast #{broadcast_id}"
+    text = OUTCOME_LABELS.get(outcome, "{B}: " + outcome).format(b=name, B=name[0].upper() + name[1:])
+    return text if condition.op == "outcome" else f"Not: {text[0].lower()}{text[1:]}"
 
 
 def field_choices(attributes: Sequence[ContactAttribute]) -> list[tuple[str, str]]:

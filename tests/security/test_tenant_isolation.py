@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import typing
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from sqlalchemy import func, select
 
 from softdukan.audit.models import AuditEvent
 from softdukan.auth.models import ApiKey, Role
+from softdukan.broadcast.models import Broadcast
+from softdukan.broadcast.service import BroadcastInput, broadcast_service
 from softdukan.contact.attributes import attribute_service
 from softdukan.contact.importing.models import ContactImport
 from softdukan.contact.importing.service import import_service
@@ -45,7 +48,7 @@ from tests.support.factories import PASSWORD, browser_sign_in, csrf_from, make_o
 # Pages that are not tenant pages: staff-only (their own auth) and the public sign-in/sign-up flows.
 NOT_TENANT = re.compile(r"^/(backoffice|static|sign-|forgot-password|reset-password|invitations/accept|sandbox)")
 SECRET_NAMES = ("Alpha Secret Team", "alpha-secret-role", "Alpha secret order", "alpha_secret_template",
-                "Alpha secret segment")
+                "Alpha secret segment", "Alpha secret broadcast")
 
 
 async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[no-untyped-def]
@@ -81,6 +84,8 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
         await uow.flush()
         victim_segment = await segment_service.create(uow, a.subject, name=SECRET_NAMES[4], definition={
             "all": [{"field": "tags", "op": "has_any", "value": ["vip"]}]})
+        victim_broadcast = await broadcast_service.create(uow, a.subject, BroadcastInput(
+            name=SECRET_NAMES[5], template_id=victim_template.id, audience={"kind": "all"}))
         victim_message = await record_outbound(uow, wa_number, victim_contact, type="text",
                                                content={"body": SECRET_NAMES[2]}, preview=SECRET_NAMES[2])
         email = (await uow.session.execute(select(OutboundEmail).where(
@@ -91,7 +96,8 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
            "number_id": wa_number.id, "account_id": wa_account.id,
            "conversation_id": victim_message.conversation_id, "message_id": victim_message.id,
            "template_id": victim_template.id, "contact_id": victim_contact.id,
-           "attribute_id": victim_attribute.id, "import_id": victim_import.id, "segment_id": victim_segment.id}
+           "attribute_id": victim_attribute.id, "import_id": victim_import.id, "segment_id": victim_segment.id,
+           "broadcast_id": victim_broadcast.id}
     return a, ids
 
 
@@ -119,6 +125,8 @@ async def snapshot(runtime, org_id: int) -> dict[str, Any]:  # type: ignore[no-u
             "templates": await rows(MessageTemplate, MessageTemplate.id, MessageTemplate.status,
                                     MessageTemplate.components),
             "segments": await rows(Segment, Segment.id, Segment.name, Segment.definition),
+            "broadcasts": await rows(Broadcast, Broadcast.id, Broadcast.name, Broadcast.status, Broadcast.audience,
+                                     Broadcast.variables),
             "invitations": await rows(Invitation, Invitation.id, Invitation.revoked_at, Invitation.accepted_at),
             "audit": (await session.execute(select(func.count()).select_from(AuditEvent)
                                             .where(AuditEvent.organization_id == org_id))).scalar_one(),
@@ -130,6 +138,14 @@ def sample_value(name: str, annotation: Any, ids: dict[str, int]) -> Any:
         return ids[name]
     origin = typing.get_origin(annotation)
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin is typing.Annotated:
+        return sample_value(name, args[0], ids)
+    if origin is typing.Literal:
+        return args[0]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):  # a nested object: well-formed too
+        return {n: sample_value(n, f.annotation, ids) for n, f in annotation.model_fields.items()}
+    if annotation is datetime or getattr(annotation, "__name__", "") == "AwareDatetime":
+        return "2030-01-01T10:00:00+05:30"
     if origin in (list, set, tuple):
         return ["teams:read"]
     if origin is dict:
