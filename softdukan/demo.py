@@ -14,6 +14,7 @@ from softdukan.auth.repository import UserRepository
 from softdukan.auth.roles import role_service
 from softdukan.auth.service import auth_service
 from softdukan.config import ROOT, Settings
+from softdukan.demo_broadcasts import seed_demo_audience
 from softdukan.demo_chats import seed_demo_chats
 from softdukan.demo_templates import seed_demo_templates
 from softdukan.number.provision import ensure_demo_number
@@ -91,6 +92,7 @@ async def ensure_demo(settings: Settings) -> dict[str, Any]:
             if whatsapp:
                 await seed_demo_chats(uow, whatsapp["phone_number_id"])
                 await seed_demo_templates(uow, user, org.id)
+                await seed_demo_audience(uow, user, org.id)
     finally:
         await runtime.close()
     saved_path.parent.mkdir(parents=True, exist_ok=True)

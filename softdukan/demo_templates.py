@@ -17,6 +17,7 @@ from softdukan.auth.models import User
 from softdukan.platform.uow import UnitOfWork
 
 OFFER = "diwali_chai_offer"
+TEA_TASTING = "tea_tasting_invite"  # sent by the demo broadcast (softdukan/demo_broadcasts.py)
 
 
 def chai_png(width: int = 96, height: int = 64) -> bytes:
@@ -55,7 +56,19 @@ def definitions(image_handle: str) -> list[dict[str, Any]]:
          "components": [
              {"type": "BODY", "add_security_recommendation": True},
              {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE", "text": "Copy code"}]}]},
+        tea_tasting_invite(),
     ]
+
+
+def tea_tasting_invite() -> dict[str, Any]:
+    return {"name": TEA_TASTING, "language": "en", "category": "MARKETING", "parameter_format": "POSITIONAL",
+            "components": [
+                {"type": "BODY", "text": "Hi {{1}}, join us this Saturday at Chai Point Indiranagar for a free "
+                                         "tasting of our new Darjeeling first flush. Reply YES to save a seat!",
+                 "example": {"body_text": [["Asha"]]}},
+                {"type": "FOOTER", "text": "Reply STOP to opt out"},
+                {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Yes, count me in"},
+                                                {"type": "QUICK_REPLY", "text": "Stop promotions"}]}]}
 
 
 async def seed_demo_templates(uow: UnitOfWork, owner: User, organization_id: int) -> int:
@@ -78,4 +91,4 @@ async def seed_demo_templates(uow: UnitOfWork, owner: User, organization_id: int
             await template_service.create(uow, subject, definition)
     finally:
         _local_app.reset(binding)
-    return 3
+    return len(definitions(sample.handle))

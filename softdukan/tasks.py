@@ -6,6 +6,7 @@ import softdukan.contact.importing.tasks
 import softdukan.conversation.media.fetch
 import softdukan.conversation.receipts
 import softdukan.conversation.tasks
+import softdukan.demo_broadcasts
 import softdukan.inbound.tasks
 import softdukan.models
 import softdukan.notification.tasks

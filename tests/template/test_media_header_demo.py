@@ -18,7 +18,7 @@ from softdukan.template.models import MessageTemplate
 from tests.support.whatsapp import rows
 
 
-async def test_demo_gets_three_templates_approved_by_the_sandbox(runtime: Runtime, settings: Any, app: Any,
+async def test_demo_gets_its_templates_approved_by_the_sandbox(runtime: Runtime, settings: Any, app: Any,
                                                                 drain_jobs: Any) -> None:
     async with unit_of_work(runtime) as uow:
         await sandbox.update_profile(uow, {"template_review_delay_seconds": 0})
@@ -28,7 +28,7 @@ async def test_demo_gets_three_templates_approved_by_the_sandbox(runtime: Runtim
     finally:
         credentials_file(settings.database_url).unlink(missing_ok=True)
     templates = {t.name: t for t in await rows(runtime, MessageTemplate)}
-    assert sorted(templates) == ["diwali_chai_offer", "login_code", "order_update"]
+    assert sorted(templates) == ["diwali_chai_offer", "login_code", "order_update", "tea_tasting_invite"]
     assert {t.status for t in templates.values()} == {"PENDING"}
     assert (templates["order_update"].parameter_format, templates["login_code"].category) == ("named",
                                                                                               "AUTHENTICATION")
@@ -42,4 +42,5 @@ async def test_demo_gets_three_templates_approved_by_the_sandbox(runtime: Runtim
     finally:
         use_transport(None)
     assert {t.name: t.status for t in await rows(runtime, MessageTemplate)} == {
-        "diwali_chai_offer": "APPROVED", "order_update": "APPROVED", "login_code": "APPROVED"}
+        "diwali_chai_offer": "APPROVED", "order_update": "APPROVED", "login_code": "APPROVED",
+        "tea_tasting_invite": "APPROVED"}
