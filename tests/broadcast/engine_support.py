@@ -27,8 +27,8 @@ async def add_contacts(shop: Shop, count: int, *, start: int = 0, **columns: Any
     now = shop.clock.now()
     async with unit_of_work(shop.runtime) as uow:
         rows = [Contact(organization_id=shop.org.org.id, wa_id=number(start + i), phone=number(start + i),
-                        name=f"Customer {start + i}", first_seen_at=now, source="api", attributes={},
-                        created_at=now, updated_at=now, **columns) for i in range(count)]
+                        name=f"Customer {start + i}", first_seen_at=now, source="api", created_at=now,
+                        updated_at=now, **{"attributes": {}, **columns}) for i in range(count)]
         uow.session.add_all(rows)
         await uow.flush()
         return [c.id for c in rows]

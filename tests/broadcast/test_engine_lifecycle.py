@@ -131,3 +131,24 @@ async def test_cancel_stops_the_rest_and_resend_to_failed_makes_a_draft_for_the_
     await shop.settle(seconds=2)
     assert {r.state for r in (await recipients(shop, second)).values()} <= {"cancelled"}
     assert all(n == 1 for n in (await sandbox_received(shop)).values())
+
+
+async def test_contacts_without_a_value_for_an_unfallbacked_variable_are_skipped_with_the_reason(shop: Shop
+                                                                                                 ) -> None:
+    template_id = await marketing_template(shop)
+    await add_contacts(shop, 2)
+    await add_contacts(shop, 1, start=50, attributes={"discount": "30%"})
+    mapping = {"mapping": {"body.first_name": {"source": "field", "value": "first_name"},
+                           "body.discount": {"source": "attribute", "value": "discount"}}}
+    async with unit_of_work(shop.runtime) as uow:
+        created = await broadcast_service.create(uow, shop.org.subject, BroadcastInput(
+            name="Per-contact discount", template_id=template_id, audience={"kind": "all"}, variables=mapping))
+        counts = await broadcast_service.breakdown(uow, shop.org.subject, created)
+        assert (counts.eligible, counts.missing_variable) == (1, 2)
+        await broadcast_service.launch(uow, shop.org.subject, created.id)
+    await run_until_done(shop, created.id)
+    rows = await recipients(shop, created.id)
+    assert {w: (r.state, r.reason) for w, r in rows.items()} == {
+        number(0): ("skipped", "missing_variable"), number(1): ("skipped", "missing_variable"),
+        number(50): ("sent", None)}
+    assert await sandbox_received(shop) == {number(50): 1}
