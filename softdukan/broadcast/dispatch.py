@@ -25,6 +25,7 @@ from softdukan.broadcast.results import async_failure, fail_messages, record_ans
 from softdukan.broadcast.tier import allowance
 from softdukan.config import Settings
 from softdukan.conversation import status as st
+from softdukan.inbound.unrouted import status_waiting_for
 from softdukan.number.graph import account_client
 from softdukan.number.models import CONNECTED, PhoneNumber, WhatsAppAccount
 from softdukan.organization.models import Organization
@@ -99,13 +100,16 @@ async def recover(uow: UnitOfWork, run: Run, now: datetime) -> None:
             stop = await async_failure(uow, run.broadcast, recipient, message, now)
             if stop is not None:
                 await pause_broadcast(uow, run.broadcast, stop.reason, stop.detail)
-        elif recipient.claimed_at is None or recipient.claimed_at + run.confirm_after <= now:
+        elif (recipient.claimed_at is None or recipient.claimed_at + run.confirm_after <= now) and not (
+                message.biz_opaque_callback_data
+                and await status_waiting_for(uow, run.account.id, message.biz_opaque_callback_data)):
             await fail_messages(uow, [{"m_id": message.id, "m_code": None, "m_title": "Not confirmed by WhatsApp",
                                        "m_details": "No answer or status came for this attempt; sent again.",
                                        "m_at": now}])
             await claims.back_to_pending(uow.session, [(recipient.id, now, s.UNCONFIRMED)], now)
-        else:
-            await claims.extend_lease(uow.session, [recipient.id], recipient.claimed_at + run.confirm_after)
+        else:  # a status may still come (or is stored and not routed yet): look again later
+            again = max(now + timedelta(seconds=5), (recipient.claimed_at or now) + run.confirm_after)
+            await claims.extend_lease(uow.session, [recipient.id], again)
 
 
 async def _load_run(uow: UnitOfWork, broadcast: Broadcast) -> Run | str:
