@@ -9,7 +9,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import jobs_runner, webhook_ingest
+from bench import broadcast, jobs_runner, snapshot, webhook_ingest
 
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
 
@@ -29,7 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="measured rounds per side; the median is reported")
     parser.add_argument("--webhooks", type=int, default=3000, help="requests per round (webhook ingestion)")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL side of webhook ingestion")
-    parser.add_argument("--only", choices=["jobs", "webhooks"], help="run one benchmark")
+    parser.add_argument("--recipients", type=int, default=100_000, help="broadcast recipients at 1,000 msg/s")
+    parser.add_argument("--recipients-80", type=int, default=10_000, help="broadcast recipients at 80 msg/s")
+    parser.add_argument("--contacts", type=int, default=1_000_000, help="contacts of the audience snapshot")
+    parser.add_argument("--only", choices=["jobs", "webhooks", "broadcast", "snapshot"], help="run one benchmark")
     parser.add_argument("--output", type=Path, default=REPORT, help="where to write the report")
     args = parser.parse_args(argv)
 
@@ -39,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "webhooks"):
         sections.append(webhook_ingest.run(requests=args.webhooks, rounds=args.rounds,
                                            postgres=not args.no_postgres).markdown())
+    if args.only in (None, "broadcast"):
+        sections.append(broadcast.run(recipients=args.recipients, recipients_80=args.recipients_80,
+                                      postgres=not args.no_postgres).markdown())
+    if args.only in (None, "snapshot"):
+        sections.append(snapshot.run(contacts=args.contacts, postgres=not args.no_postgres).markdown())
     report = "\n".join([
         "# SoftDukan benchmarks",
         "",

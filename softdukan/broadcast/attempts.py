@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import String, cast, insert, literal, select, update
 
 from softdukan.broadcast import claims
 from softdukan.broadcast import states as s
@@ -33,7 +33,7 @@ from softdukan.template.variables import MissingVariable
 from softdukan.whatsapp.errors import GraphError
 from softdukan.whatsapp.messages import MessageValidationError, TemplateMessage
 
-IN_FLIGHT = 64  # concurrent requests to the Graph API per dispatcher
+IN_FLIGHT = 64  # concurrent requests per dispatcher, spread over its client lanes (number/graph.py)
 MAX_WAIT = 1.0  # seconds of real time a chunk waits for a throughput token before deferring the rest
 
 
@@ -121,13 +121,12 @@ async def prepare(uow: UnitOfWork, run: Run, claimed: list[int], now: datetime) 
               for _, contact, message in ready]
     result = await session.execute(insert(Message.__table__).returning(m.id, sort_by_parameter_order=True), values)
     message_ids = [row[0] for row in result]
-    await session.execute(update(Message.__table__).where(m.id == bindparam("m_id"))
-                          .values(biz_opaque_callback_data=bindparam("m_callback")),
-                          [{"m_id": mid, "m_callback": f"{CALLBACK_PREFIX}{mid}"} for mid in message_ids])
+    await session.execute(update(Message.__table__).where(m.id.in_(message_ids))  # one statement, not one per row
+                          .values(biz_opaque_callback_data=literal(CALLBACK_PREFIX) + cast(m.id, String)))
     await session.execute(update(Conversation).where(Conversation.id.in_(set(conversation_ids.values())))
                           .values(last_message_at=now, updated_at=now).execution_options(synchronize_session=False))
-    await claims.set_messages(session, [{"r_id": row.id, "m_id": mid} for (row, _, _), mid in zip(ready, message_ids,
-                                                                                                   strict=True)], now)
+    await claims.set_messages(session, [{"r_id": row.id, "m_id": mid}
+                                        for (row, _, _), mid in zip(ready, message_ids, strict=True)], now)
     return [Attempt(row.id, row.attempts, mid, contact.wa_id, message, now)
             for (row, contact, message), mid in zip(ready, message_ids, strict=True)]
 
@@ -151,6 +150,7 @@ class Pace:
         from softdukan.number.throughput import budget
 
         self.limiter, self.phone, self.clock = uow.runtime.limiter, phone, uow.clock
+        self.gate = asyncio.Semaphore(IN_FLIGHT)
         self.key = f"wa:throughput:{phone.phone_number_id}"
         self.limit, self.period = budget(phone.throughput_mps)
 
@@ -174,10 +174,10 @@ class Pace:
         return 0.0 if decision.allowed else decision.retry_after
 
 
-async def send_all(client: Any, run: Run, pace: Pace, attempts: list[Attempt]) -> list[Answer]:
-    gate = asyncio.Semaphore(IN_FLIGHT)
+async def send_all(clients: list[Any], run: Run, pace: Pace, attempts: list[Attempt]) -> list[Answer]:
+    gate = pace.gate  # shared by the chunks on the wire at once
 
-    async def one(attempt: Attempt) -> Answer:
+    async def one(attempt: Attempt, client: Any) -> Answer:
         try:
             sent = await client.send(run.phone.phone_number_id, attempt.message, to=attempt.wa_id,
                                      biz_opaque_callback_data=attempt.callback)
@@ -202,5 +202,5 @@ async def send_all(client: Any, run: Run, pace: Pace, attempts: list[Attempt]) -
             answers.append(Answer(attempt, "pair_wait", wait=starved))
             continue
         await gate.acquire()
-        pending.append(asyncio.create_task(one(attempt)))
+        pending.append(asyncio.create_task(one(attempt, clients[len(pending) % len(clients)])))
     return answers + list(await asyncio.gather(*pending))

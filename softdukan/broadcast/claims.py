@@ -62,7 +62,7 @@ async def defer_all_due(session: AsyncSession, broadcast: Broadcast, now: dateti
 
 
 async def set_messages(session: AsyncSession, pairs: list[dict[str, int]], now: datetime) -> None:
-    """Each claimed recipient's new message (its latest attempt)."""
+    """Each claimed recipient's new message (its latest attempt): {"r_id", "m_id"} pairs."""
     if pairs:
         await session.execute(update(R.__table__).where(R.__table__.c.id == bindparam("r_id"))
                               .values(message_id=bindparam("m_id"), updated_at=now), pairs)
@@ -91,9 +91,9 @@ async def mark_sent(session: AsyncSession, accepted: list[tuple[int, int, str]],
                 updated_at=now),
         [{"m_id": mid, "m_wamid": wamid} for _, mid, wamid in accepted])
     await session.execute(
-        update(R.__table__).where(R.__table__.c.id == bindparam("r_id"), R.__table__.c.state == s.SENDING_R)
-        .values(state=s.SENT, sent_at=now, lease_expires_at=None, reason=None, updated_at=now),
-        [{"r_id": r} for r, _, _ in accepted])
+        update(R).where(R.id.in_([r for r, _, _ in accepted]), R.state == s.SENDING_R)
+        .values(state=s.SENT, sent_at=now, lease_expires_at=None, reason=None, updated_at=now)
+        .execution_options(synchronize_session=False))
 
 
 async def back_to_pending(session: AsyncSession, items: list[tuple[int, datetime, str | None]], now: datetime,

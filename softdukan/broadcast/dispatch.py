@@ -9,6 +9,7 @@ job to be taken over when the job's lease lapses, and its `sending` recipients t
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime, timedelta
 
@@ -17,7 +18,7 @@ from sqlalchemy import select, update
 
 from softdukan.broadcast import audience, claims
 from softdukan.broadcast import states as s
-from softdukan.broadcast.attempts import Pace, Run, prepare, send_all
+from softdukan.broadcast.attempts import Answer, Attempt, Pace, Run, prepare, send_all
 from softdukan.broadcast.events import progressed
 from softdukan.broadcast.models import Broadcast
 from softdukan.broadcast.pausing import pause_broadcast
@@ -26,7 +27,7 @@ from softdukan.broadcast.tier import allowance
 from softdukan.config import Settings
 from softdukan.conversation import status as st
 from softdukan.inbound.unrouted import status_waiting_for
-from softdukan.number.graph import account_client
+from softdukan.number.graph import account_lanes
 from softdukan.number.models import CONNECTED, PhoneNumber, WhatsAppAccount
 from softdukan.organization.models import Organization
 from softdukan.platform.jobs.registry import task
@@ -36,6 +37,7 @@ from softdukan.template.sending import parse_spec
 
 log = structlog.get_logger(__name__)
 DISPATCH_TASK = "broadcast.dispatch"
+LANES = 1  # aiohttp pools (whatsapp/client/lean.py) per dispatcher
 RUN_SECONDS = 20.0  # at most; a third of the job lease when that is shorter (see `timing`)
 HOLD_SECONDS = RUN_SECONDS + 15  # the run's hold on the broadcast, at most
 CLAIM_LEASE = timedelta(seconds=120)  # at most
@@ -147,38 +149,62 @@ async def dispatch(uow: UnitOfWork, org_id: int, broadcast_id: int) -> None:
     await _finish_run(uow, broadcast)
 
 
+async def _next_chunk(uow: UnitOfWork, run: Run, size: int, claim_lease: timedelta) -> list[Attempt] | None:
+    """Claims and prepares the next chunk (committed); None when there is nothing to send now (or may not be)."""
+    broadcast = run.broadcast
+    await uow.session.refresh(broadcast, ["status"])
+    if broadcast.status != s.SENDING:
+        return None
+    now = uow.clock.now()
+    await recover(uow, run, now)
+    limit = size
+    left = await allowance(uow.session, run.account, now)
+    if left.remaining is not None and left.remaining < limit:
+        if left.remaining <= 0:
+            await claims.defer_all_due(uow.session, broadcast, now, left.frees_at or now + timedelta(hours=1))
+            await uow.release()
+            return None
+        limit = left.remaining
+    claimed = await claims.claim(uow.session, broadcast, await claims.due_ids(uow.session, broadcast, now, limit),
+                                 now, claim_lease)
+    if not claimed:
+        await uow.release()
+        return None
+    attempts = await prepare(uow, run, claimed, now)
+    await uow.release()  # messages and claims are durable before any request leaves
+    return attempts
+
+
 async def _send_for_a_while(uow: UnitOfWork, run: Run) -> None:
+    """Pipelined: a chunk goes on the wire as soon as it is written, while the previous chunk's last answers come
+    back; then the previous chunk's answers are recorded and the next chunk is claimed and written. Neither the
+    database work nor a chunk's slowest answers leave the number's bucket idle."""
     broadcast, pace = run.broadcast, Pace(uow, run.phone)
     run_seconds, _, claim_lease = timing(uow.settings)
     size, deadline = chunk_size(run.phone.throughput_mps), time.monotonic() + run_seconds
-    async with account_client(uow.runtime, run.account) as client:
-        while time.monotonic() < deadline:
-            await uow.session.refresh(broadcast, ["status"])
-            if broadcast.status != s.SENDING:
-                return
-            now = uow.clock.now()
-            await recover(uow, run, now)
-            limit = size
-            left = await allowance(uow.session, run.account, now)
-            if left.remaining is not None and left.remaining < limit:
-                if left.remaining <= 0:
-                    await claims.defer_all_due(uow.session, broadcast, now, left.frees_at or now + timedelta(hours=1))
-                    await uow.release()
-                    return
-                limit = left.remaining
-            claimed = await claims.claim(uow.session, broadcast, await claims.due_ids(uow.session, broadcast, now,
-                                                                                         limit), now, claim_lease)
-            if not claimed:
-                await uow.release()
-                return
-            attempts = await prepare(uow, run, claimed, now)
-            await uow.release()  # messages and claims are durable before any request leaves
-            answers = await send_all(client, run, pace, attempts)
-            stop = await record_answers(uow, broadcast, answers, uow.clock.now(), run.confirm_after)
-            if stop is not None:
-                await pause_broadcast(uow, broadcast, stop.reason, stop.detail)
-            progressed(uow, broadcast.organization_id, broadcast.id, broadcast.status)
-            await uow.release()
+    async with account_lanes(uow.runtime, run.account, LANES) as clients:
+        attempts = await _next_chunk(uow, run, size, claim_lease)
+        previous: asyncio.Task[list[Answer]] | None = None
+        while attempts is not None:
+            current = asyncio.create_task(send_all(clients, run, pace, attempts))  # starts while previous' tail
+            stopped = await _record(uow, broadcast, await previous, run) if previous else False  # is still out
+            attempts = (await _next_chunk(uow, run, size, claim_lease)
+                        if not stopped and time.monotonic() < deadline else None)
+            previous = current
+        if previous is not None:
+            await _record(uow, broadcast, await previous, run)
+
+
+async def _record(uow: UnitOfWork, broadcast: Broadcast, answers: list[Answer], run: Run) -> bool:
+    """Records a chunk's answers (committed); True if the broadcast must stop (paused by an answer)."""
+    if not answers:
+        return False
+    stop = await record_answers(uow, broadcast, answers, uow.clock.now(), run.confirm_after)
+    if stop is not None:
+        await pause_broadcast(uow, broadcast, stop.reason, stop.detail)
+    progressed(uow, broadcast.organization_id, broadcast.id, broadcast.status)
+    await uow.release()
+    return stop is not None
 
 
 async def _finish_run(uow: UnitOfWork, broadcast: Broadcast) -> None:

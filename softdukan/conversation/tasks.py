@@ -40,6 +40,7 @@ from softdukan.platform.jobs.queue import backoff
 from softdukan.platform.jobs.registry import task
 from softdukan.platform.uow import UnitOfWork
 from softdukan.whatsapp.client import GraphTransportError, UnexpectedResponseError
+from softdukan.whatsapp.client.lean import is_never_sent
 from softdukan.whatsapp.errors import GraphError, PairRateLimitError
 from softdukan.whatsapp.messages import MessageValidationError
 
@@ -78,7 +79,7 @@ async def _take_tokens(uow: UnitOfWork, phone: PhoneNumber, contact: Contact) ->
 def never_sent(exc: GraphError) -> bool:
     """True when the request certainly did not get to Meta (or Meta answered that it refused it)."""
     if isinstance(exc, GraphTransportError):
-        return isinstance(exc.__cause__, _NEVER_SENT)
+        return isinstance(exc.__cause__, _NEVER_SENT) or is_never_sent(exc.__cause__)  # httpx, or the lean sender
     if isinstance(exc, UnexpectedResponseError):
         return False  # a 2xx we could not read may be an accepted message
     # a Graph error body is Meta's answer; a gateway's 5xx page is not, and may hide an accepted send

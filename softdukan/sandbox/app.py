@@ -52,4 +52,7 @@ def create_sandbox_app(settings: Settings | None = None, *, runtime: Runtime | N
         return JSONResponse({"status": "ok", "sandbox": True})
 
     mount(app)
+    from softdukan.sandbox.graph.routes.fast import FastSends
+
+    app.add_middleware(FastSends, runtime=runtime)  # broadcast sends skip the router (fast.py)
     return app

@@ -200,7 +200,11 @@ def webhook_error(code: int, details: str | None = None) -> dict[str, Any]:
     }
 
 
-async def graph_fault_handler(_request: Request, exc: Exception) -> JSONResponse:
+async def graph_fault_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GraphFault)
+    from softdukan.sandbox.graph import counters
+
+    if counters.is_send(request.url.path) and "/_sandbox/" not in request.url.path:
+        counters.refused(exc.code)
     headers = {"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_token"'} if exc.status == 401 else None
     return JSONResponse(exc.body(), status_code=exc.status, headers=headers)

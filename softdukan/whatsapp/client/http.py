@@ -9,7 +9,9 @@ Every failure raises a :class:`~softdukan.whatsapp.errors.GraphError`:
 
 from __future__ import annotations
 
+import functools
 import re
+import ssl
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -128,6 +130,13 @@ def expect_str(body: Mapping[str, Any], key: str) -> str:
     return value
 
 
+@functools.cache
+def ssl_context() -> ssl.SSLContext:
+    """One TLS context per process: building one (loading the CA bundle) costs ~30 ms of CPU, and a client is made
+    per send job and per broadcast lane."""
+    return httpx.create_ssl_context()
+
+
 class GraphBase:
     """One instance per access token (one WhatsApp account or phone number). Use ``async with`` or ``aclose()``.
 
@@ -152,7 +161,7 @@ class GraphBase:
         self.version = version
         self._token = access_token
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient(timeout=timeout)
+        self._http = http if http is not None else httpx.AsyncClient(timeout=timeout, verify=ssl_context())
         self._timeout = timeout
 
     async def __aenter__(self) -> Self:

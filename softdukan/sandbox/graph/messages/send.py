@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlalchemy import distinct, func, select
 
+from softdukan.platform.ratelimit import RateLimiter
 from softdukan.platform.uow import UnitOfWork
+from softdukan.sandbox.graph import counters
 from softdukan.sandbox.graph.commerce import check_order, record_order
 from softdukan.sandbox.graph.errors import GraphFault
 from softdukan.sandbox.graph.ids import conversation_id, wamid
@@ -58,9 +60,28 @@ def throughput_mps(phone: SandboxPhoneNumber, profile: Profile) -> int:
 
 async def consume_throughput(uow: UnitOfWork, phone: SandboxPhoneNumber, profile: Profile) -> bool:
     """Inbound and outbound share one bucket per number (reference §7.1)."""
+    return await take_throughput(uow.runtime.limiter, phone, profile)
+
+
+async def take_throughput(limiter: RateLimiter, phone: SandboxPhoneNumber, profile: Profile) -> bool:
     mps = throughput_mps(phone, profile)
-    decision = await uow.runtime.limiter.hit(f"sandbox:throughput:{phone.phone_number_id}", limit=mps, period=1.0)
+    decision = await limiter.hit(f"sandbox:throughput:{phone.phone_number_id}", limit=mps, period=1.0)
     return decision.allowed
+
+
+async def take_pair_rate(limiter: RateLimiter, phone: SandboxPhoneNumber, wa_id: str) -> None:
+    """131056 beyond Meta's pair rate to one user (reference §7.1)."""
+    pair = await limiter.hit(f"sandbox:pair:{phone.phone_number_id}:{wa_id}", limit=45, period=45 * 6.0)
+    if not pair.allowed:
+        raise GraphFault(
+            131056,
+            "Message failed to send because there were too many messages sent from this "
+            "phone number to the same phone number in a short period of time.",
+        )
+
+
+def throughput_fault() -> GraphFault:
+    return GraphFault(130429, "Cloud API message throughput has been reached.")
 
 
 async def get_thread(uow: UnitOfWork, phone: SandboxPhoneNumber, wa_id: str) -> SandboxThread:
@@ -106,7 +127,8 @@ async def mark_read(uow: UnitOfWork, phone: SandboxPhoneNumber, body: dict[str, 
     return {"success": True}
 
 
-async def _check_sender(uow: UnitOfWork, phone: SandboxPhoneNumber, waba: SandboxWaba, out: Outbound) -> None:
+def check_sender(phone: SandboxPhoneNumber, waba: SandboxWaba, out: Outbound) -> None:
+    """The sender's checks that need no query (the fast path runs them on cached rows)."""
     if not phone.registered or phone.status != "CONNECTED":
         raise GraphFault(133010, "The phone number is not registered on the Cloud API. Register it first.")
     if waba.status != "ACTIVE" or not waba.payment_method_ok:
@@ -119,6 +141,10 @@ async def _check_sender(uow: UnitOfWork, phone: SandboxPhoneNumber, waba: Sandbo
         raise GraphFault(131030, "Recipient phone number not in allowed list: add it in the App Dashboard.")
     if out.needs_payments and not waba.payments_tos_accepted:
         raise GraphFault(134011, "The WhatsApp Business account has not accepted the WhatsApp Payments terms.")
+
+
+async def _check_sender(uow: UnitOfWork, phone: SandboxPhoneNumber, waba: SandboxWaba, out: Outbound) -> None:
+    check_sender(phone, waba, out)
     now = uow.clock.now()
     for media_id in out.media_ids:
         media = (
@@ -155,7 +181,7 @@ async def _over_messaging_limit(uow: UnitOfWork, business: SandboxBusiness, wa_i
     return int(count) >= limit
 
 
-def _injected(profile: Profile, message_wamid: str, wa_id: str, category: str | None) -> int | None:
+def injected(profile: Profile, message_wamid: str, wa_id: str, category: str | None) -> int | None:
     for rule in profile.failures:
         if rule.recipient and rule.recipient.lstrip("+") != wa_id:
             continue
@@ -192,17 +218,9 @@ async def send_message(
     flow = await check_flow(uow, waba, business.id, out, profile)
     await check_order(uow, business.id, out)
     if profile.enforce_throughput and not await consume_throughput(uow, phone, profile):
-        raise GraphFault(130429, "Cloud API message throughput has been reached.")
+        raise throughput_fault()
     if profile.enforce_pair_rate:
-        pair = await uow.runtime.limiter.hit(
-            f"sandbox:pair:{phone.phone_number_id}:{out.wa_id}", limit=45, period=45 * 6.0
-        )
-        if not pair.allowed:
-            raise GraphFault(
-                131056,
-                "Message failed to send because there were too many messages sent from this "
-                "phone number to the same phone number in a short period of time.",
-            )
+        await take_pair_rate(uow.runtime.limiter, phone, out.wa_id)
     now = uow.clock.now()
     thread = await get_thread(uow, phone, out.wa_id)
     customer = await get_customer(uow, out.wa_id)
@@ -228,7 +246,7 @@ async def send_message(
     if error_code is None and counts and await _over_messaging_limit(uow, business, out.wa_id):
         error_code = profile.messaging_limit_code
     if error_code is None:
-        error_code = _injected(profile, message_wamid, out.wa_id, category)
+        error_code = injected(profile, message_wamid, out.wa_id, category)
     in_fep = thread.fep_expires_at is not None and now < thread.fep_expires_at
     if (
         error_code is None
@@ -279,6 +297,11 @@ async def send_message(
         message_id=message.id,
         status="sent",
     )
+    counters.accepted()
+    return accepted_body(out, message_wamid)
+
+
+def accepted_body(out: Outbound, message_wamid: str) -> dict[str, Any]:
     sent: dict[str, Any] = {"id": message_wamid}
     if out.type == "template":
         sent["message_status"] = "accepted"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from softdukan.platform.deps import UoW
 from softdukan.platform.uow import UnitOfWork
+from softdukan.sandbox.graph import counters
 from softdukan.sandbox.graph.access import params
 from softdukan.sandbox.graph.coexistence import business_app_sends
 from softdukan.sandbox.graph.commerce import METHODS, customer_pays
@@ -82,6 +83,18 @@ async def post_pay(reference_id: str, request: Request, uow: UoW) -> JSONRespons
         success=success,
     )
     return JSONResponse(result)
+
+
+@router.get("/counters")
+async def get_counters() -> JSONResponse:
+    """This process's send answers since start or the last reset: `{"accepted": n, "refused": {code: n}}`."""
+    return JSONResponse(counters.snapshot())
+
+
+@router.delete("/counters")
+async def delete_counters() -> JSONResponse:
+    counters.reset()
+    return JSONResponse(counters.snapshot())
 
 
 @router.post("/customers/{wa_id}/play")
