@@ -41,12 +41,12 @@ async def test_two_schedulers_on_one_slot_enqueue_each_periodic_task_once(runtim
         assert one.already_enqueued + other.already_enqueued == len(PERIODIC)  # … the other lost the race quietly
         assert await keys_of(runtime, PURGE) == [f"periodic:{PURGE}:2025-03-03T09:00:00+00:00"]
 
-        clock.advance(minutes=40)  # same hourly slot: a third scheduler, knowing nothing, adds nothing
+        clock.advance(seconds=10)  # 09:17:52, every task's same slot: a third scheduler, knowing nothing, adds nothing
         latecomer = Scheduler(first)
         assert await latecomer.enqueue_due() == 0
         assert latecomer.state()["already_enqueued"] == len(PERIODIC)
 
-        clock.advance(minutes=5)  # 10:02:42, the next slot
+        clock.advance(minutes=44, seconds=50)  # 10:02:42, the next hourly slot
         await one.enqueue_due()
         await other.enqueue_due()
         assert await keys_of(runtime, PURGE) == [f"periodic:{PURGE}:2025-03-03T09:00:00+00:00",
