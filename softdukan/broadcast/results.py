@@ -16,6 +16,7 @@ from softdukan.broadcast.outcomes import LIMIT_WAIT, MAX_RETRIES, NEXT_DAY, deci
 from softdukan.conversation import status as st
 from softdukan.conversation.models import Message
 from softdukan.platform.uow import UnitOfWork
+from softdukan.whatsapp.errors import GraphError
 
 
 @dataclass
@@ -37,13 +38,13 @@ class _Batch:
     stop: Stop | None = None
 
 
-def _text(error: object) -> tuple[int | None, str, str | None]:
-    body = getattr(error, "body", None)
-    code = getattr(error, "code", None)
-    title = (getattr(body, "title", None) or getattr(error, "meaning", None) or getattr(body, "message", None)
-             or "WhatsApp refused the message")
-    details = getattr(body, "details", None) or getattr(body, "error_user_msg", None)
-    return (None if body is not None and getattr(body, "malformed", False) else code), str(title), details
+def _text(error: GraphError | None) -> tuple[int | None, str, str | None]:
+    """(Meta's code, unless the body was not Meta's; a title; the details) of a refusal."""
+    if error is None:
+        return None, "WhatsApp refused the message", None
+    body = error.body
+    title = body.title or error.meaning or body.message or "WhatsApp refused the message"
+    return (None if body.malformed else error.code), title, body.details or body.error_user_msg
 
 
 def failure_reason(code: int | None) -> str:

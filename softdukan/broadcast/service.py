@@ -29,7 +29,7 @@ from softdukan.broadcast.repository import BroadcastRepository
 from softdukan.broadcast.tier import allowance
 from softdukan.contact.models import Contact
 from softdukan.number.models import CONNECTED, PhoneNumber, WhatsAppAccount
-from softdukan.number.service import number_in_organization, numbers_in_organization
+from softdukan.number.service import sending_number
 from softdukan.organization.models import Organization
 from softdukan.platform.errors import Conflict, Invalid, NotFound
 from softdukan.platform.uow import UnitOfWork
@@ -115,7 +115,7 @@ class BroadcastService:
         if not 0 <= data.retry_days_131049 <= 7:
             raise Invalid("invalid_retry_days", "Retry days for messages WhatsApp held back must be 0 to 7.",
                           {"retry_days_131049": "0 to 7."})
-        phone = await self._number(uow, subject, data.phone_number_id)
+        phone = await sending_number(uow, subject, data.phone_number_id, purpose="creating a broadcast")
         template = await TemplateRepository(uow.session).get(subject, data.template_id)
         if template is None:
             raise NotFound("template_not_found", "No such template in this organization.")
@@ -131,18 +131,6 @@ class BroadcastService:
         broadcast.variables = {"values": dict(spec.values), "mapping": {
             k: {"source": v.source, "value": v.value, "fallback": v.fallback} for k, v in spec.mapping.items()}}
         broadcast.audience, broadcast.retry_days_131049 = audience, data.retry_days_131049
-
-    async def _number(self, uow: UnitOfWork, subject: Subject, number_id: int | None) -> PhoneNumber:
-        if number_id is not None:
-            phone = await number_in_organization(uow, subject, number_id)
-            if phone is None:
-                raise NotFound("phone_number_not_found", "No such phone number in this organization.")
-            return phone
-        numbers = [n for n in await numbers_in_organization(uow, subject) if n.status == CONNECTED]
-        phone = next((n for n in numbers if n.is_default), numbers[0] if numbers else None)
-        if phone is None:
-            raise Conflict("no_connected_number", "Connect a WhatsApp number before creating a broadcast.")
-        return phone
 
     async def _check_audience_refs(self, uow: UnitOfWork, subject: Subject, audience: dict[str, Any]) -> None:
         if audience["kind"] == "segment":

@@ -31,7 +31,7 @@ from softdukan.conversation.outbound import callback_data_for, record_outbound, 
 from softdukan.conversation.repository import ConversationRepository
 from softdukan.conversation.schemas import preview_of, stored_content
 from softdukan.number.models import CONNECTED, PhoneNumber
-from softdukan.number.service import number_in_organization, numbers_in_organization
+from softdukan.number.service import number_in_organization, sending_number
 from softdukan.platform.errors import Conflict, Invalid, NotFound
 from softdukan.platform.uow import UnitOfWork
 from softdukan.template.models import MessageTemplate
@@ -72,16 +72,7 @@ def _digits(raw: str) -> str:
 
 async def _number(uow: UnitOfWork, subject: Subject, phone_number_id: int | None) -> PhoneNumber:
     # conversations:write is enough to send: the org-scoped reads of number.service check no numbers:read
-    if phone_number_id is not None:
-        phone = await number_in_organization(uow, subject, phone_number_id)
-        if phone is None:
-            raise NotFound("phone_number_not_found", "No such phone number in this organization.")
-        return phone
-    candidates = [n for n in await numbers_in_organization(uow, subject) if n.status == CONNECTED]
-    phone = next((n for n in candidates if n.is_default), candidates[0] if candidates else None)
-    if phone is None:
-        raise Conflict("no_connected_number", "Connect a WhatsApp number before sending messages.")
-    return phone
+    return await sending_number(uow, subject, phone_number_id, purpose="sending messages")
 
 
 async def resolve_target(uow: UnitOfWork, subject: Subject, *, conversation_id: int | None = None,

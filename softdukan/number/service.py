@@ -37,7 +37,7 @@ from softdukan.number.models import (
     WhatsAppAccount,
 )
 from softdukan.number.repository import AccountRepository, PhoneNumberRepository
-from softdukan.platform.errors import NotFound
+from softdukan.platform.errors import Conflict, NotFound
 from softdukan.platform.uow import UnitOfWork
 
 # Fields read by "refresh from Meta" (reference §10.1, §7.1, §7.4).
@@ -185,6 +185,21 @@ async def number_in_organization(uow: UnitOfWork, subject: Subject, number_id: i
 async def numbers_in_organization(uow: UnitOfWork, subject: Subject) -> list[PhoneNumber]:
     """Every number of the subject's organization (no permission checked, as above)."""
     return await PhoneNumberRepository(uow.session).list(subject)
+
+
+async def sending_number(uow: UnitOfWork, subject: Subject, number_id: int | None, *, purpose: str) -> PhoneNumber:
+    """The number to send from: the one given (404 if not the organization's), else the default connected one,
+    else the first connected one (409 "Connect a WhatsApp number before {purpose}."). No permission checked."""
+    if number_id is not None:
+        phone = await number_in_organization(uow, subject, number_id)
+        if phone is None:
+            raise NotFound("phone_number_not_found", "No such phone number in this organization.")
+        return phone
+    candidates = [n for n in await numbers_in_organization(uow, subject) if n.status == CONNECTED]
+    phone = next((n for n in candidates if n.is_default), candidates[0] if candidates else None)
+    if phone is None:
+        raise Conflict("no_connected_number", f"Connect a WhatsApp number before {purpose}.")
+    return phone
 
 
 async def number_and_account(uow: UnitOfWork, organization_id: int, number_id: int
