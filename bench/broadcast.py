@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvloop
 from sqlalchemy import func, insert, select, update
 
 import softdukan.models  # every table
@@ -85,7 +86,7 @@ class Result:
         return "\n".join([
             f"## {TITLE}",
             "",
-            "The product (embedded job runner, one dispatcher) sends one MARKETING template per contact to a "
+            "The product (embedded job runner on uvloop, one dispatcher) sends one MARKETING template per contact to a "
             "standalone `softdukan sandbox` process on its own SQLite file; portfolio at TIER_UNLIMITED on both "
             "sides; the sandbox's bucket (`throughput_mps`, GCRA with a one-second burst) is the ceiling and the "
             "judge of 130429. Status webhooks are delayed by an hour (`sent_after_seconds`) so their traffic does "
@@ -243,8 +244,9 @@ def _side(database: str, product_url: str, ceilings: list[tuple[int, int]]) -> l
         sandbox_url = f"sqlite+aiosqlite:///{Path(tmp) / 'sandbox.db'}"
         with standalone(sandbox_url) as graph:
             for ceiling, recipients in ceilings:
-                runs.append(asyncio.run(_broadcast(Run(database, ceiling, recipients), product_url, graph,
-                                                   sandbox_url)))
+                # on uvloop, as the product runs under `softdukan serve` (uvicorn) and `softdukan worker`
+                runs.append(uvloop.run(_broadcast(Run(database, ceiling, recipients), product_url, graph,
+                                                  sandbox_url)))
                 print(runs[-1], flush=True)
     return runs
 

@@ -27,13 +27,14 @@ from softdukan.kit.upsert import insert_ignore
 from softdukan.number.models import PhoneNumber, WhatsAppAccount
 from softdukan.platform.errors import Invalid
 from softdukan.platform.uow import UnitOfWork
-from softdukan.template.models import MessageTemplate
 from softdukan.template.sending import TemplateSpec, message_for_contact, preview_text, stored_content
-from softdukan.template.variables import MissingVariable
+from softdukan.template.variables import AnyTemplate, FrozenTemplate, MissingVariable
 from softdukan.whatsapp.errors import GraphError
 from softdukan.whatsapp.messages import MessageValidationError, TemplateMessage
 
-IN_FLIGHT = 64  # concurrent requests per dispatcher, spread over its client lanes (number/graph.py)
+IN_FLIGHT = 256  # concurrent requests per dispatcher: 1,000 msg/s over a 250 ms round trip to Meta needs 250
+CONTACT_COLUMNS = (Contact.id, Contact.wa_id, Contact.phone, Contact.name, Contact.profile_name, Contact.attributes,
+                   Contact.blocked_at, Contact.opted_out_at)  # what a message and its consent check read
 MAX_WAIT = 1.0  # seconds of real time a chunk waits for a throughput token before deferring the rest
 
 
@@ -44,7 +45,7 @@ class Run:
     broadcast: Broadcast
     phone: PhoneNumber
     account: WhatsAppAccount
-    template: MessageTemplate
+    template: FrozenTemplate  # read once per run: every contact's message is built from this copy
     spec: TemplateSpec
     confirm_after: timedelta
 
@@ -73,7 +74,7 @@ class Answer:
     wait: float = 0.0
 
 
-def _skip_reason(contact: Contact | None, template: MessageTemplate) -> tuple[str, str] | None:
+def _skip_reason(contact: Any, template: AnyTemplate) -> tuple[str, str] | None:
     if contact is None:
         return s.INVALID, "The contact was deleted."
     if contact.blocked_at is not None:
@@ -90,10 +91,10 @@ async def prepare(uow: UnitOfWork, run: Run, claimed: list[int], now: datetime) 
                                          BroadcastRecipient.wa_id, BroadcastRecipient.attempts)
                                   .where(BroadcastRecipient.id.in_(claimed)).order_by(BroadcastRecipient.id))).all()
     contact_ids = [r.contact_id for r in rows if r.contact_id is not None]
-    contacts = {c.id: c for c in (await session.execute(select(Contact).where(
-        Contact.organization_id == org_id, Contact.id.in_(contact_ids)))).scalars()}
+    contacts = {c.id: c for c in (await session.execute(select(*CONTACT_COLUMNS).where(  # plain rows: no ORM
+        Contact.organization_id == org_id, Contact.id.in_(contact_ids))))}  # instances for a chunk's contacts
     skips: list[tuple[int, str, str | None]] = []
-    ready: list[tuple[Any, Contact, TemplateMessage]] = []
+    ready: list[tuple[Any, Any, TemplateMessage]] = []  # (recipient row, contact row, message)
     for row in rows:
         contact = contacts.get(row.contact_id) if row.contact_id is not None else None
         reason = _skip_reason(contact, run.template)

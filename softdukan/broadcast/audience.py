@@ -31,9 +31,8 @@ from softdukan.platform.errors import Invalid, NotFound
 from softdukan.platform.uow import UnitOfWork
 from softdukan.segment.models import Segment
 from softdukan.segment.service import condition_for
-from softdukan.template.models import MessageTemplate
 from softdukan.template.sending import TemplateSpec
-from softdukan.template.variables import template_variables
+from softdukan.template.variables import AnyTemplate, template_variables
 
 KINDS = ("segment", "tags", "list", "all", "outcome")
 MAX_LIST = 10_000  # numbers pasted into one broadcast; bigger lists go through a contact import and a tag
@@ -132,7 +131,7 @@ def _blank(column: Any) -> ColumnElement[bool]:
     return func.coalesce(column, "") == ""
 
 
-def missing_variable_condition(template: MessageTemplate, spec: TemplateSpec) -> ColumnElement[bool]:
+def missing_variable_condition(template: AnyTemplate, spec: TemplateSpec) -> ColumnElement[bool]:
     """Contacts for whom some variable would have no value (mapped to an empty field or attribute, no fallback)."""
     conditions: list[ColumnElement[bool]] = []
     for variable in template_variables(template):
@@ -162,7 +161,7 @@ class Classified:
     reason: Any
 
 
-def classify(template: MessageTemplate, spec: TemplateSpec) -> Classified:
+def classify(template: AnyTemplate, spec: TemplateSpec) -> Classified:
     """CASE expressions: who is skipped at snapshot time, and why."""
     marketing = template.category == "MARKETING"
     opted_out = Contact.opted_out_at.is_not(None) if marketing else false()

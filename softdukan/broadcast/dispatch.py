@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from datetime import datetime, timedelta
 
 import structlog
@@ -34,10 +35,12 @@ from softdukan.platform.jobs.registry import task
 from softdukan.platform.uow import UnitOfWork
 from softdukan.template.models import APPROVED, MessageTemplate
 from softdukan.template.sending import parse_spec
+from softdukan.template.variables import AnyTemplate, FrozenTemplate
 
 log = structlog.get_logger(__name__)
 DISPATCH_TASK = "broadcast.dispatch"
 LANES = 1  # aiohttp pools (whatsapp/client/lean.py) per dispatcher
+DEPTH = 3  # chunks on the wire at once: two keep the bucket busy while the third is claimed and written
 RUN_SECONDS = 20.0  # at most; a third of the job lease when that is shorter (see `timing`)
 HOLD_SECONDS = RUN_SECONDS + 15  # the run's hold on the broadcast, at most
 CLAIM_LEASE = timedelta(seconds=120)  # at most
@@ -54,7 +57,7 @@ def timing(settings: Settings) -> tuple[float, float, timedelta]:
 
 
 def chunk_size(mps: int) -> int:
-    return max(50, min(200, mps // 5))
+    return max(50, min(500, mps // 2))
 
 
 def enqueue_dispatch(uow: UnitOfWork, broadcast: Broadcast, at: datetime | None = None) -> None:
@@ -72,7 +75,7 @@ async def _take_lease(uow: UnitOfWork, broadcast: Broadcast, seconds: float) -> 
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def _snapshot(uow: UnitOfWork, broadcast: Broadcast, template: MessageTemplate) -> None:
+async def _snapshot(uow: UnitOfWork, broadcast: Broadcast, template: AnyTemplate) -> None:
     """Recipients written in batches, one transaction each; resumes from the cursor after a crash."""
     org = await uow.session.get(Organization, broadcast.organization_id)
     region = (org.country_code if org else None) or "IN"
@@ -128,7 +131,7 @@ async def _load_run(uow: UnitOfWork, broadcast: Broadcast) -> Run | str:
         return s.TEMPLATE_RECATEGORIZED
     spec = parse_spec({"id": template.id, **(broadcast.variables or {})})
     confirm = timedelta(seconds=uow.settings.broadcast_confirm_seconds)
-    return Run(broadcast, phone, account, template, spec, confirm)
+    return Run(broadcast, phone, account, FrozenTemplate.of(template), spec, confirm)
 
 
 @task(DISPATCH_TASK, max_attempts=1000)
@@ -176,23 +179,24 @@ async def _next_chunk(uow: UnitOfWork, run: Run, size: int, claim_lease: timedel
 
 
 async def _send_for_a_while(uow: UnitOfWork, run: Run) -> None:
-    """Pipelined: a chunk goes on the wire as soon as it is written, while the previous chunk's last answers come
-    back; then the previous chunk's answers are recorded and the next chunk is claimed and written. Neither the
-    database work nor a chunk's slowest answers leave the number's bucket idle."""
+    """Pipelined: up to DEPTH chunks are on the wire at once, so while the oldest one's last answers come back and
+    are recorded and the next chunk is claimed and written, the number's bucket always has prepared messages to
+    take. Neither the database work nor a chunk's slowest answers leave it idle."""
     broadcast, pace = run.broadcast, Pace(uow, run.phone)
     run_seconds, _, claim_lease = timing(uow.settings)
     size, deadline = chunk_size(run.phone.throughput_mps), time.monotonic() + run_seconds
     async with account_lanes(uow.runtime, run.account, LANES) as clients:
+        on_the_wire: deque[asyncio.Task[list[Answer]]] = deque()
+        stopped = False
         attempts = await _next_chunk(uow, run, size, claim_lease)
-        previous: asyncio.Task[list[Answer]] | None = None
         while attempts is not None:
-            current = asyncio.create_task(send_all(clients, run, pace, attempts))  # starts while previous' tail
-            stopped = await _record(uow, broadcast, await previous, run) if previous else False  # is still out
+            on_the_wire.append(asyncio.create_task(send_all(clients, run, pace, attempts)))
+            if len(on_the_wire) >= DEPTH:
+                stopped = await _record(uow, broadcast, await on_the_wire.popleft(), run)
             attempts = (await _next_chunk(uow, run, size, claim_lease)
                         if not stopped and time.monotonic() < deadline else None)
-            previous = current
-        if previous is not None:
-            await _record(uow, broadcast, await previous, run)
+        while on_the_wire:
+            await _record(uow, broadcast, await on_the_wire.popleft(), run)
 
 
 async def _record(uow: UnitOfWork, broadcast: Broadcast, answers: list[Answer], run: Run) -> bool:

@@ -70,7 +70,7 @@ async def graph_client(settings: Settings, access_token: str) -> AsyncIterator[G
             await http.aclose()
 
 
-LANE_CONNECTIONS = 64
+LANE_CONNECTIONS = 256  # as many as a dispatcher has requests in flight (broadcast/attempts.py IN_FLIGHT)
 
 
 @asynccontextmanager

@@ -32,6 +32,8 @@ from softdukan.template.models import APPROVED, NAMED, MessageTemplate
 from softdukan.template.repository import TemplateRepository
 from softdukan.template.send_wire import parse_template_object, template_object
 from softdukan.template.variables import (
+    AnyTemplate,
+    FrozenTemplate,
     MissingVariable,
     TemplateVariable,
     VariableSource,
@@ -197,7 +199,7 @@ async def checked_template(uow: UnitOfWork, subject: Subject, phone: PhoneNumber
 # --- the values ------------------------------------------------------------------------------------------------------
 
 
-def message_for_contact(template: MessageTemplate, spec: TemplateSpec, contact: Any) -> TemplateMessage:
+def message_for_contact(template: AnyTemplate, spec: TemplateSpec, contact: Any) -> TemplateMessage:
     """The filled-in template message for this contact: explicit values first, then the mapping (with fallbacks);
     MissingVariable names a variable that has neither."""
     if spec.components is not None:
@@ -225,15 +227,21 @@ def message_for_contact(template: MessageTemplate, spec: TemplateSpec, contact: 
     return message
 
 
-def otp_button_indexes(template: MessageTemplate) -> list[int]:
+def _parts(template: AnyTemplate) -> dict[str, dict[str, Any]]:
+    if isinstance(template, FrozenTemplate):
+        return template.parts
+    return {str(c.get("type", "")).upper(): c for c in template.components or [] if isinstance(c, dict)}
+
+
+def otp_button_indexes(template: AnyTemplate) -> list[int]:
     """Buttons of an authentication template that carry the one-time code (Meta: a `url` button parameter)."""
-    parts = {str(c.get("type", "")).upper(): c for c in template.components or [] if isinstance(c, dict)}
+    parts = _parts(template)
     buttons = (parts.get("BUTTONS") or {}).get("buttons")
     return [i for i, b in enumerate(buttons if isinstance(buttons, list) else [])
             if isinstance(b, dict) and str(b.get("type") or "").upper() == "OTP"]
 
 
-def with_otp_buttons(template: MessageTemplate, message: TemplateMessage) -> TemplateMessage:
+def with_otp_buttons(template: AnyTemplate, message: TemplateMessage) -> TemplateMessage:
     """An authentication template's code button gets the code of its body ({{1}}), as Meta's send syntax wants."""
     body = next((c for c in message.components if isinstance(c, TemplateBody)), None)
     code = getattr(body.parameters[0], "text", None) if body and body.parameters else None
@@ -277,13 +285,13 @@ def _mismatch(message: str, key: str) -> Invalid:
     return Invalid("template_parameters_mismatch", message, {"variable": key})
 
 
-def _missing(template: MessageTemplate, variable: TemplateVariable) -> MissingVariable:
+def _missing(template: AnyTemplate, variable: TemplateVariable) -> MissingVariable:
     return MissingVariable("template_variable_missing",
                            f"No value for {variable.key} of template {template.name}: give every variable a value.",
                            {"variable": variable.key})
 
 
-def _check_header(template: MessageTemplate, wanted: TemplateVariable | None, header: TemplateHeader | None) -> None:
+def _check_header(template: AnyTemplate, wanted: TemplateVariable | None, header: TemplateHeader | None) -> None:
     if wanted is None:
         if header is not None:
             raise _mismatch(f"Template {template.name} has no header variable, but a header value was given.",
@@ -304,7 +312,7 @@ def _check_header(template: MessageTemplate, wanted: TemplateVariable | None, he
         raise _mismatch(f"The header of template {template.name} takes text for {{{{{wanted.name}}}}}.", wanted.key)
 
 
-def _body_names(template: MessageTemplate, body: TemplateBody | None) -> list[str]:
+def _body_names(template: AnyTemplate, body: TemplateBody | None) -> list[str]:
     params = list(body.parameters) if body else []
     if template.parameter_format == NAMED:
         return [str(getattr(p, "parameter_name", None) or "") for p in params]
@@ -313,7 +321,7 @@ def _body_names(template: MessageTemplate, body: TemplateBody | None) -> list[st
     return [str(i) for i in range(1, len(params) + 1)]
 
 
-def check_parameters(template: MessageTemplate, message: TemplateMessage) -> None:
+def check_parameters(template: AnyTemplate, message: TemplateMessage) -> None:
     """The message fills exactly the template's variables (Meta: 132000 / 132012 / 132005), before anything is
     stored; a missing one is MissingVariable naming it."""
     variables = template_variables(template)
@@ -356,7 +364,7 @@ def check_parameters(template: MessageTemplate, message: TemplateMessage) -> Non
 # --- what the row keeps and shows ------------------------------------------------------------------------------------
 
 
-def _text_values(template: MessageTemplate, params: Any) -> dict[str, str]:
+def _text_values(template: AnyTemplate, params: Any) -> dict[str, str]:
     named = template.parameter_format == NAMED
     out: dict[str, str] = {}
     for position, param in enumerate(params or [], start=1):
@@ -366,9 +374,9 @@ def _text_values(template: MessageTemplate, params: Any) -> dict[str, str]:
     return out
 
 
-def filled(template: MessageTemplate, message: TemplateMessage) -> tuple[str | None, str]:
+def filled(template: AnyTemplate, message: TemplateMessage) -> tuple[str | None, str]:
     """(header text, body text) as the customer reads them."""
-    parts = {str(c.get("type", "")).upper(): c for c in template.components or [] if isinstance(c, dict)}
+    parts = _parts(template)
     header, body = parts.get("HEADER") or {}, parts.get("BODY") or {}
     header_params = next((c.parameters for c in message.components if isinstance(c, TemplateHeader)), ())
     body_params = next((c.parameters for c in message.components if isinstance(c, TemplateBody)), ())
@@ -378,13 +386,13 @@ def filled(template: MessageTemplate, message: TemplateMessage) -> tuple[str | N
     return header_text, fill(str(body.get("text") or ""), _text_values(template, body_params))
 
 
-def stored_content(template: MessageTemplate, message: TemplateMessage) -> dict[str, Any]:
+def stored_content(template: AnyTemplate, message: TemplateMessage) -> dict[str, Any]:
     """What the outbound row keeps: Meta's template object as sent, plus the template's id and category at send
     time (billing holds and reports read the category; Meta may re-categorize the template later)."""
     return {**template_object(message), "template_id": template.id, "category": template.category}
 
 
-def preview_text(template: MessageTemplate, message: TemplateMessage) -> str:
+def preview_text(template: AnyTemplate, message: TemplateMessage) -> str:
     header, body = filled(template, message)
     text = " ".join(part for part in (header, body) if part).replace("\n", " ").strip()
     return text or f"[Template] {template.name}"

@@ -39,7 +39,8 @@ class LeanSender:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:  # made on first use, inside the running loop
             connector = aiohttp.TCPConnector(limit=self._connections, ssl=ssl_context())
-            self._session = aiohttp.ClientSession(connector=connector, timeout=_TIMEOUT,
+            self._session = aiohttp.ClientSession(connector=connector, timeout=_TIMEOUT, headers=self._headers,
+                                                  cookie_jar=aiohttp.DummyCookieJar(),  # Graph sets none
                                                   json_serialize=lambda v: orjson.dumps(v).decode())
         return self._session
 
@@ -49,8 +50,14 @@ class LeanSender:
                                      biz_opaque_callback_data=biz_opaque_callback_data)
         url = f"{self._root}{path_id(phone_number_id, 'phone_number_id')}/messages"
         try:
-            async with self._client().post(url, data=orjson.dumps(payload), headers=self._headers) as answer:
-                status, headers, content = answer.status, dict(answer.headers), await answer.read()
+            async with self._client().post(url, data=orjson.dumps(payload)) as answer:
+                status, content = answer.status, await answer.read()
+                if 200 <= status < 300:
+                    try:  # the common answer, decoded without building a Response
+                        return SentMessage.parse(orjson.loads(content))
+                    except orjson.JSONDecodeError:
+                        pass  # `_decode` below says what was wrong, exactly as for any Graph answer
+                headers = dict(answer.headers)
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise GraphTransportError(f"POST {url} timed out: {type(exc).__name__}", timeout=True) from exc
         except aiohttp.ClientError as exc:
