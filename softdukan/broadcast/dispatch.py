@@ -39,7 +39,7 @@ from softdukan.template.variables import AnyTemplate, FrozenTemplate
 
 log = structlog.get_logger(__name__)
 DISPATCH_TASK = "broadcast.dispatch"
-LANES = 1  # aiohttp pools (whatsapp/client/lean.py) per dispatcher
+LANES = 1  # connection pools (whatsapp/client/wire.py) per dispatcher
 DEPTH = 3  # chunks on the wire at once: two keep the bucket busy while the third is claimed and written
 RUN_SECONDS = 20.0  # at most; a third of the job lease when that is shorter (see `timing`)
 HOLD_SECONDS = RUN_SECONDS + 15  # the run's hold on the broadcast, at most

@@ -75,9 +75,9 @@ LANE_CONNECTIONS = 256  # as many as a dispatcher has requests in flight (broadc
 
 @asynccontextmanager
 async def account_lanes(runtime: Runtime, account: WhatsAppAccount, lanes: int) -> AsyncIterator[list[Any]]:
-    """Senders for many concurrent sends of one account (broadcasts), each with its own small connection pool:
-    httpcore's pool does O(requests × connections) work on every request, so 16 pools of 4 connections cost a
-    fraction of one pool of 64. Each has GraphClient's `send`. In-process sandbox tests get the one local client."""
+    """Senders for many concurrent sends of one account (broadcasts): LeanSenders (whatsapp/client/lean.py), each
+    with its own pool of persistent connections, with GraphClient's `send`. In-process sandbox tests get the one
+    local client."""
     from softdukan.whatsapp.client import GraphClient
     from softdukan.whatsapp.client.lean import LeanSender
 
