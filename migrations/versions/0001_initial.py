@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 13:24:45.867123
+Create Date: 2026-11-30 17:08:27.892561
 """
 
 from collections.abc import Sequence
@@ -1454,7 +1454,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("broadcast_recipients", schema=None) as batch_op:
         batch_op.create_index("ix_broadcast_recipients_contact", ["contact_id"], unique=False)
-        batch_op.create_index("ix_broadcast_recipients_due", ["broadcast_id", "state", "next_attempt_at"], unique=False)
+        batch_op.create_index(
+            "ix_broadcast_recipients_due", ["organization_id", "broadcast_id", "state", "next_attempt_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_broadcast_recipients_message_id"), ["message_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_broadcast_recipients_organization_id"), ["organization_id"], unique=False)
 

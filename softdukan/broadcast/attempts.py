@@ -18,6 +18,7 @@ from sqlalchemy import String, cast, insert, literal, select, update
 from softdukan.broadcast import claims
 from softdukan.broadcast import states as s
 from softdukan.broadcast.models import Broadcast, BroadcastRecipient
+from softdukan.broadcast.tier import Allowance
 from softdukan.contact.models import Contact
 from softdukan.conversation import status as st
 from softdukan.conversation.models import OUTBOUND, Conversation, Message
@@ -48,6 +49,8 @@ class Run:
     template: FrozenTemplate  # read once per run: every contact's message is built from this copy
     spec: TemplateSpec
     confirm_after: timedelta
+    allowance: Allowance | None = None  # the messaging limit as last counted (dispatch._allowance_left)
+    claimed: int = 0  # recipients claimed since
 
 
 @dataclass

@@ -34,8 +34,10 @@ def _due(broadcast_id: int, now: datetime) -> Any:
 
 
 async def due_ids(session: AsyncSession, broadcast: Broadcast, now: datetime, limit: int) -> list[int]:
+    """Up to `limit` due recipients, in the order of the due index (state, then earliest due): no ORDER BY, which
+    would sort every due row of a 100,000-recipient audience for each chunk instead of reading `limit` of them."""
     rows = await session.execute(select(R.id).where(R.organization_id == broadcast.organization_id,
-                                                    _due(broadcast.id, now)).order_by(R.id).limit(limit))
+                                                    _due(broadcast.id, now)).limit(limit))
     return [row[0] for row in rows]
 
 
@@ -143,7 +145,7 @@ async def lapsed(session: AsyncSession, broadcast: Broadcast, now: datetime, lim
     rows = await session.execute(
         select(R, Message).outerjoin(Message, Message.id == R.message_id)
         .where(R.organization_id == broadcast.organization_id, R.broadcast_id == broadcast.id,
-               R.state == s.SENDING_R, R.lease_expires_at < now).order_by(R.id).limit(limit))
+               R.state == s.SENDING_R, R.lease_expires_at < now).limit(limit))  # no ORDER BY: see due_ids
     return [(r, m) for r, m in rows]
 
 

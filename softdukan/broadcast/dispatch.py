@@ -161,21 +161,36 @@ async def _next_chunk(uow: UnitOfWork, run: Run, size: int, claim_lease: timedel
     now = uow.clock.now()
     await recover(uow, run, now)
     limit = size
-    left = await allowance(uow.session, run.account, now)
-    if left.remaining is not None and left.remaining < limit:
-        if left.remaining <= 0:
-            await claims.defer_all_due(uow.session, broadcast, now, left.frees_at or now + timedelta(hours=1))
+    left = await _allowance_left(uow, run, now)
+    if left is not None and left < limit:
+        if left <= 0:
+            frees_at = run.allowance.frees_at if run.allowance else None
+            await claims.defer_all_due(uow.session, broadcast, now, frees_at or now + timedelta(hours=1))
             await uow.release()
             return None
-        limit = left.remaining
+        limit = left
     claimed = await claims.claim(uow.session, broadcast, await claims.due_ids(uow.session, broadcast, now, limit),
                                  now, claim_lease)
+    run.claimed += len(claimed)
     if not claimed:
         await uow.release()
         return None
     attempts = await prepare(uow, run, claimed, now)
     await uow.release()  # messages and claims are durable before any request leaves
     return attempts
+
+
+async def _allowance_left(uow: UnitOfWork, run: Run, now: datetime) -> int | None:
+    """The messaging limit's allowance left (None: unlimited). Counted in the database (distinct users over 24 h
+    of messages, a scan that grows with the broadcast) at the run's first chunk and again whenever it reaches
+    zero; in between counted down by what the run claimed, each claimed recipient as a new user, so it never
+    overestimates. A run lasts RUN_SECONDS at most: other senders' use is seen by the next one at the latest."""
+    used_up = run.allowance is not None and run.allowance.remaining is not None and (
+        run.allowance.remaining - run.claimed <= 0)
+    if run.allowance is None or used_up:
+        run.allowance, run.claimed = await allowance(uow.session, run.account, now), 0
+    remaining = run.allowance.remaining
+    return None if remaining is None else remaining - run.claimed
 
 
 async def _send_for_a_while(uow: UnitOfWork, run: Run) -> None:

@@ -68,7 +68,10 @@ class Broadcast(TenantModel):
 class BroadcastRecipient(TenantModel):
     __tablename__ = "broadcast_recipients"
     __table_args__ = (UniqueConstraint("broadcast_id", "wa_id"),
-                      Index("ix_broadcast_recipients_due", "broadcast_id", "state", "next_attempt_at"),
+                      # organization first: with the org's own index beside it, SQLite picks the index with the
+                      # most equality terms, and a chunk must not scan every recipient of the organization
+                      Index("ix_broadcast_recipients_due", "organization_id", "broadcast_id", "state",
+                            "next_attempt_at"),
                       Index("ix_broadcast_recipients_contact", "contact_id"))
 
     broadcast_id: Mapped[int] = mapped_column(BigId, ForeignKey("broadcasts.id", ondelete="CASCADE"))
