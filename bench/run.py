@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import broadcast, jobs_runner, snapshot, webhook_ingest
+from bench import broadcast, contact_import, jobs_runner, snapshot, webhook_ingest
 
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
 
@@ -30,9 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webhooks", type=int, default=3000, help="requests per round (webhook ingestion)")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL side of webhook ingestion")
     parser.add_argument("--recipients", type=int, default=100_000, help="broadcast recipients at 1,000 msg/s")
-    parser.add_argument("--recipients-80", type=int, default=10_000, help="broadcast recipients at 80 msg/s")
+    parser.add_argument("--recipients-80", type=int, default=100_000, help="broadcast recipients at 80 msg/s")
+    parser.add_argument("--broadcast-saved", type=Path, help="broadcast runs saved by `bench.broadcast --save`: "
+                                                             "their ceilings are not measured again")
     parser.add_argument("--contacts", type=int, default=1_000_000, help="contacts of the audience snapshot")
-    parser.add_argument("--only", choices=["jobs", "webhooks", "broadcast", "snapshot"], help="run one benchmark")
+    parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the contact import file")
+    parser.add_argument("--only", choices=["jobs", "webhooks", "broadcast", "snapshot", "contact_import"],
+                        help="run one benchmark")
     parser.add_argument("--output", type=Path, default=REPORT, help="where to write the report")
     args = parser.parse_args(argv)
 
@@ -43,10 +48,15 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(webhook_ingest.run(requests=args.webhooks, rounds=args.rounds,
                                            postgres=not args.no_postgres).markdown())
     if args.only in (None, "broadcast"):
+        saved = args.broadcast_saved
+        skip = {run["ceiling"] for run in json.loads(saved.read_text())["runs"]} if saved else set()
+        ceiling = next((c for c in (1000, 80) if c not in skip), None) if len(skip) == 1 else None
         sections.append(broadcast.run(recipients=args.recipients, recipients_80=args.recipients_80,
-                                      postgres=not args.no_postgres).markdown())
+                                      postgres=not args.no_postgres, ceiling=ceiling, saved=saved).markdown())
     if args.only in (None, "snapshot"):
         sections.append(snapshot.run(contacts=args.contacts, postgres=not args.no_postgres).markdown())
+    if args.only in (None, "contact_import"):
+        sections.append(contact_import.run(rows=args.import_rows, postgres=not args.no_postgres).markdown())
     report = "\n".join([
         "# SoftDukan benchmarks",
         "",

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from softdukan.contact.importing import tasks as import_tasks
+from softdukan.contact.importing.chunk import ChunkPlan, read_chunk
 from softdukan.contact.importing.models import ContactImport, ContactImportError
 from softdukan.contact.models import Contact, ContactEvent
 from softdukan.platform.uow import unit_of_work
@@ -89,7 +90,8 @@ async def test_csv_import_with_mapping_errors_report_and_merge(client, runtime, 
         item = (await session.execute(select(ContactImport))).scalar_one()
     assert item.status == "done", item.error
     assert item.encoding == "cp1252"
-    assert (item.created_count, item.updated_count, item.error_count) == (1, 2, 2)
+    # merged: the two existing numbers and the file's second row for 9812345671
+    assert (item.created_count, item.updated_count, item.error_count) == (1, 3, 2)
     contacts = await _contacts(runtime, org.org.id)
     assert set(contacts) == {"919812345678", "919812345670", "919812345671"}
     asha = contacts["919812345678"]
@@ -251,7 +253,9 @@ async def test_a_second_run_of_the_same_chunk_writes_nothing(client, runtime) ->
         await import_tasks.import_chunk(uow, import_id)
     # a late duplicate run that read the import before the first committed: the compare-and-set refuses it
     async with unit_of_work(runtime) as uow:
-        chunk = import_tasks.read_chunk(b"phone\n+919812345678\n+919812345679\nnope\n".decode(), stale, {}, 1000)
+        plan = ChunkPlan(organization_id=org.org.id, import_id=import_id, delimiter=",", region="IN",
+                         mapping={"0": "phone"}, definitions={}, first_row_number=2)
+        chunk = read_chunk(b"+919812345678\n+919812345679\nnope\n", True, plan, 1000)
         claimed = await import_tasks.ImportRepository(uow.session).advance(
             import_id, expected_rows_done=stale.rows_done, expected_format="csv", rows_done=chunk.rows_read)
     assert claimed is False

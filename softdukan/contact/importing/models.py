@@ -1,8 +1,9 @@
 """A contact import and its per-row errors.
 
 The uploaded file is kept on the import row (`data`): CSV as UTF-8 text (decoded once at upload), XLSX as its
-bytes until the job converts it to CSV text. Progress (`rows_done`, `text_offset`: where the next row starts in the
-text) commits in the same transaction as each chunk's contacts, so a job killed mid-chunk redoes only that chunk.
+bytes until the job converts it to CSV text. Progress (`rows_done`, `text_offset`: where the next row starts, in
+bytes of the stored text, so that a chunk reads only its slice) commits in the same transaction as each chunk's
+contacts, so a job killed mid-chunk redoes only that chunk.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ stored offset, XLSX → CSV conversion. Pure functions (no database); `FileRefus
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -34,7 +35,7 @@ class Head:
     headers: list[str]
     preview: list[list[str]]
     delimiter: str
-    body_offset: int  # where the first data row starts in the text
+    body_offset: int  # where the first data row starts, in bytes of the text encoded as UTF-8 (as stored)
     total_rows: int
 
 
@@ -71,6 +72,18 @@ def decode(data: bytes) -> tuple[str, str]:
     return text, encoding
 
 
+def read_csv(data: bytes) -> tuple[bytes, str, Head]:
+    """An uploaded CSV checked and read at once: (its text as stored: UTF-8, the encoding it was read as, head)."""
+    text, encoding = decode(data)
+    return text.encode("utf-8"), encoding, csv_head(text)
+
+
+def convert_xlsx(data: bytes) -> tuple[bytes, Head]:
+    """The first sheet as CSV text (UTF-8, as stored) and its head."""
+    text = xlsx_to_csv(data)
+    return text.encode("utf-8"), csv_head(text)
+
+
 def _delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
@@ -102,7 +115,7 @@ def csv_head(text: str) -> Head:
         if header is None:
             raise FileRefused("The file is empty.")
         headers = _headers(header)
-        body_offset = buffer.tell()
+        body_offset = len(text[:buffer.tell()].encode("utf-8"))
         preview: list[list[str]] = []
         total = 0
         for row in reader:
@@ -118,13 +131,22 @@ def csv_head(text: str) -> Head:
     return Head(headers, preview, delimiter, body_offset, total)
 
 
-def iter_rows(text: str, delimiter: str, offset: int, first_row_number: int) -> Iterator[tuple[int, list[str], int]]:
-    """(row number as a spreadsheet shows it, cells, offset after the row) from `offset` on."""
+def window_rows(window: bytes, at_end: bool, delimiter: str,
+                first_row_number: int) -> Iterator[tuple[int, list[str], int]]:
+    """(row number as a spreadsheet shows it, cells, bytes of `window` read up to the end of the row) for each row
+    that ends inside `window`, a slice of the stored UTF-8 text starting where a row starts. Unless the slice
+    reaches the end of the file (`at_end`), a row running into the slice's end is left for the next slice: it may
+    be cut short (the slice may even end inside a character or a quoted field)."""
+    text = codecs.getincrementaldecoder("utf-8")().decode(window, final=at_end)
     buffer = io.StringIO(text, newline="")
-    buffer.seek(offset)
-    number = first_row_number
+    number, read_chars, read_bytes = first_row_number, 0, 0
     for row in csv.reader(buffer, delimiter=delimiter):
-        yield number, row, buffer.tell()
+        end = buffer.tell()
+        if end >= len(text) and not at_end:
+            return  # ends where the slice ends: maybe not where the row does
+        read_bytes += len(text[read_chars:end].encode("utf-8"))
+        read_chars = end
+        yield number, row, read_bytes
         number += 1
 
 

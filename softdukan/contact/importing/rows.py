@@ -4,6 +4,7 @@ the reason the row is refused. Pure functions."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,20 @@ _GUESS = {PHONE: ("phone", "mobile", "number", "whatsapp", "phone number", "mobi
 
 class RowError(ValueError):
     """Why this row is not imported."""
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """What parsing needs of an attribute definition (plain data: it crosses to the helper process)."""
+
+    key: str
+    label: str
+    type: str
+    options: list[str]
+
+    @classmethod
+    def of(cls, definition: ContactAttribute) -> AttributeSpec:
+        return cls(definition.key, definition.label, definition.type, list(definition.options or []))
 
 
 @dataclass
@@ -76,7 +91,7 @@ def check_mapping(raw: dict[str, str], headers: list[str], definitions: list[Con
     return mapping
 
 
-def parse_row(cells: list[str], mapping: dict[str, str], definitions: dict[str, ContactAttribute],
+def parse_row(cells: list[str], mapping: dict[str, str], definitions: Mapping[str, AttributeSpec],
               region: str) -> ParsedRow:
     def cell(column: str) -> str:
         index = int(column)

@@ -3,7 +3,6 @@ mapping, and the start of the background job. The error report streams as CSV. S
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -11,7 +10,7 @@ from typing import ClassVar
 
 from softdukan.auth.subject import Subject
 from softdukan.contact.csv_safe import safe_cell
-from softdukan.contact.importing import parse
+from softdukan.contact.importing import offload, parse
 from softdukan.contact.importing.models import CSV, MAPPING, QUEUED, ContactImport
 from softdukan.contact.importing.repository import ImportRepository
 from softdukan.contact.importing.rows import check_mapping
@@ -43,13 +42,12 @@ class ImportService:
         name = (filename or "contacts.csv").replace("\\", "/").rsplit("/", 1)[-1][:255] or "contacts.csv"
         try:
             fmt = parse.detect_format(name, data)
-            if fmt == CSV:
-                text, encoding = await asyncio.to_thread(parse.decode, data)
-                head = await asyncio.to_thread(parse.csv_head, text)
-                stored, total = text.encode("utf-8"), head.total_rows
+            if fmt == CSV:  # read in the helper process: a 20 MB file must not stall the other requests
+                stored, encoding, head = await offload.run(parse.read_csv, data)
+                total: int | None = head.total_rows
             else:
                 encoding = None
-                head = await asyncio.to_thread(parse.xlsx_head, data)
+                head = await offload.run(parse.xlsx_head, data)
                 stored, total = data, None
         except parse.FileRefused as exc:
             raise refused(str(exc)) from None
