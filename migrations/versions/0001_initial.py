@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 17:08:27.892561
+Create Date: 2026-11-30 17:19:05.575293
 """
 
 from collections.abc import Sequence
@@ -1406,6 +1406,7 @@ def upgrade() -> None:
 
     op.create_table(
         "broadcast_recipients",
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("broadcast_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("wa_id", sa.String(length=64), nullable=False),
@@ -1422,7 +1423,6 @@ def upgrade() -> None:
         sa.Column("sent_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("replied_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -1458,7 +1458,6 @@ def upgrade() -> None:
             "ix_broadcast_recipients_due", ["organization_id", "broadcast_id", "state", "next_attempt_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_broadcast_recipients_message_id"), ["message_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_broadcast_recipients_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "inbound_consent_actions",
@@ -1553,7 +1552,6 @@ def downgrade() -> None:
 
     op.drop_table("inbound_consent_actions")
     with op.batch_alter_table("broadcast_recipients", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_broadcast_recipients_organization_id"))
         batch_op.drop_index(batch_op.f("ix_broadcast_recipients_message_id"))
         batch_op.drop_index("ix_broadcast_recipients_due")
         batch_op.drop_index("ix_broadcast_recipients_contact")

@@ -68,12 +68,15 @@ class Broadcast(TenantModel):
 class BroadcastRecipient(TenantModel):
     __tablename__ = "broadcast_recipients"
     __table_args__ = (UniqueConstraint("broadcast_id", "wa_id"),
-                      # organization first: with the org's own index beside it, SQLite picks the index with the
-                      # most equality terms, and a chunk must not scan every recipient of the organization
+                      # organization first, and no index on organization_id alone: a planner without statistics
+                      # (SQLite; PostgreSQL before it analyzes a freshly snapshotted audience) chose that one for
+                      # the per-chunk reads and walked every recipient of the organization
                       Index("ix_broadcast_recipients_due", "organization_id", "broadcast_id", "state",
                             "next_attempt_at"),
                       Index("ix_broadcast_recipients_contact", "contact_id"))
 
+    organization_id: Mapped[int] = mapped_column(  # indexed by ix_broadcast_recipients_due's first column
+        BigId, ForeignKey("organizations.id", ondelete="CASCADE"))
     broadcast_id: Mapped[int] = mapped_column(BigId, ForeignKey("broadcasts.id", ondelete="CASCADE"))
     contact_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="SET NULL"))
     wa_id: Mapped[str] = mapped_column(String(64))
