@@ -3,8 +3,10 @@
 A run takes the broadcast's dispatch lease (a guarded UPDATE; a second dispatcher leaves at once), finishes the
 audience snapshot if needed, then loops for at most RUN_SECONDS: recover lapsed claims → respect the messaging
 limit → claim a chunk → write its messages (commit) → send at the number's pace → record the answers (commit).
-It then enqueues its successor (or marks the broadcast completed). A dispatcher killed at any point leaves its
-job to be taken over when the job's lease lapses, and its `sending` recipients to `recover`.
+It then enqueues its successor (or marks the broadcast completed); when its time is up with recipients still due,
+it hands the broadcast over to the successor first and records its last chunks' answers meanwhile. A dispatcher
+killed at any point leaves its job to be taken over when the job's lease lapses, and its `sending` recipients to
+`recover`.
 """
 
 from __future__ import annotations
@@ -149,7 +151,8 @@ async def dispatch(uow: UnitOfWork, org_id: int, broadcast_id: int) -> None:
     if broadcast.snapshot_at is None:
         await _snapshot(uow, broadcast, run.template)
     await _send_for_a_while(uow, run)
-    await _finish_run(uow, broadcast)
+    if not run.handed_over:  # else the successor holds the broadcast now
+        await _finish_run(uow, broadcast)
 
 
 async def _next_chunk(uow: UnitOfWork, run: Run, size: int, claim_lease: timedelta) -> list[Attempt] | None:
@@ -210,8 +213,25 @@ async def _send_for_a_while(uow: UnitOfWork, run: Run) -> None:
                 stopped = await _record(uow, broadcast, await on_the_wire.popleft(), run)
             attempts = (await _next_chunk(uow, run, size, claim_lease)
                         if not stopped and time.monotonic() < deadline else None)
+        run.handed_over = not stopped and bool(on_the_wire) and await _hand_over(uow, broadcast)
         while on_the_wire:
             await _record(uow, broadcast, await on_the_wire.popleft(), run)
+
+
+async def _hand_over(uow: UnitOfWork, broadcast: Broadcast) -> bool:
+    """The run's time is up and recipients are still due: release the broadcast and enqueue the successor now, so
+    it claims and sends while this run records its last chunks' answers, and the number's bucket is not left idle
+    between runs. (With nothing due, the run ends as usual and `_finish_run` decides.) True if handed over."""
+    await uow.session.refresh(broadcast, ["status"])
+    if broadcast.status != s.SENDING or not await claims.due_ids(uow.session, broadcast, uow.clock.now(), 1):
+        await uow.release()  # no transaction (on SQLite, the write lock) held while the last answers come back
+        return False
+    await uow.session.execute(update(Broadcast).where(Broadcast.id == broadcast.id)  # the attribute may be stale:
+                              .values(dispatch_lease_until=None)  # _take_lease set the lease without the ORM
+                              .execution_options(synchronize_session=False))
+    enqueue_dispatch(uow, broadcast)
+    await uow.release()
+    return True
 
 
 async def _record(uow: UnitOfWork, broadcast: Broadcast, answers: list[Answer], run: Run) -> bool:
