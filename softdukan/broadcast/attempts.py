@@ -51,7 +51,6 @@ class Run:
     confirm_after: timedelta
     allowance: Allowance | None = None  # the messaging limit as last counted (dispatch._allowance_left)
     claimed: int = 0  # recipients claimed since
-    handed_over: bool = False  # the successor was enqueued while this run drained (dispatch._hand_over)
 
 
 @dataclass

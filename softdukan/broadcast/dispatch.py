@@ -150,8 +150,7 @@ async def dispatch(uow: UnitOfWork, org_id: int, broadcast_id: int) -> None:
         return
     if broadcast.snapshot_at is None:
         await _snapshot(uow, broadcast, run.template)
-    await _send_for_a_while(uow, run)
-    if not run.handed_over:  # else the successor holds the broadcast now
+    if not await _send_for_a_while(uow, run):  # else the successor holds the broadcast now
         await _finish_run(uow, broadcast)
 
 
@@ -196,10 +195,10 @@ async def _allowance_left(uow: UnitOfWork, run: Run, now: datetime) -> int | Non
     return None if remaining is None else remaining - run.claimed
 
 
-async def _send_for_a_while(uow: UnitOfWork, run: Run) -> None:
+async def _send_for_a_while(uow: UnitOfWork, run: Run) -> bool:
     """Pipelined: up to DEPTH chunks are on the wire at once, so while the oldest one's last answers come back and
     are recorded and the next chunk is claimed and written, the number's bucket always has prepared messages to
-    take. Neither the database work nor a chunk's slowest answers leave it idle."""
+    take. Neither the database work nor a chunk's slowest answers leave it idle. True if it handed over."""
     broadcast, pace = run.broadcast, Pace(uow, run.phone)
     run_seconds, _, claim_lease = timing(uow.settings)
     size, deadline = chunk_size(run.phone.throughput_mps), time.monotonic() + run_seconds
@@ -213,9 +212,10 @@ async def _send_for_a_while(uow: UnitOfWork, run: Run) -> None:
                 stopped = await _record(uow, broadcast, await on_the_wire.popleft(), run)
             attempts = (await _next_chunk(uow, run, size, claim_lease)
                         if not stopped and time.monotonic() < deadline else None)
-        run.handed_over = not stopped and bool(on_the_wire) and await _hand_over(uow, broadcast)
+        handed_over = not stopped and bool(on_the_wire) and await _hand_over(uow, broadcast)
         while on_the_wire:
             await _record(uow, broadcast, await on_the_wire.popleft(), run)
+    return handed_over
 
 
 async def _hand_over(uow: UnitOfWork, broadcast: Broadcast) -> bool:

@@ -19,7 +19,7 @@ from softdukan.template.form import Preview, preview, whatsapp_markup
 from softdukan.template.models import APPROVED, NAMED, MessageTemplate
 from softdukan.template.repository import TemplateRepository
 from softdukan.template.sending import TemplateSpec, prefilled_values
-from softdukan.template.variables import TemplateVariable, template_variables
+from softdukan.template.variables import TemplateVariable, template_parts, template_variables
 from softdukan.template.variables_syntax import fill
 
 PREFIX = "var:"
@@ -83,7 +83,7 @@ def filled_preview(template: MessageTemplate, values: Mapping[str, str]) -> Prev
     """The template as the customer will see it with these values (a variable left empty stays as written)."""
     named = template.parameter_format == NAMED
     base = preview(list(template.components or []), named=named)
-    parts = {str(c.get("type", "")).upper(): c for c in template.components or [] if isinstance(c, dict)}
+    parts = template_parts(template)
     header, body = parts.get("HEADER") or {}, parts.get("BODY") or {}
 
     def of(component: str) -> dict[str, str]:

@@ -33,12 +33,12 @@ from softdukan.template.repository import TemplateRepository
 from softdukan.template.send_wire import parse_template_object, template_object
 from softdukan.template.variables import (
     AnyTemplate,
-    FrozenTemplate,
     MissingVariable,
     TemplateVariable,
     VariableSource,
     build_message,
     recipient_values,
+    template_parts,
     template_variables,
 )
 from softdukan.template.variables_syntax import fill
@@ -227,15 +227,9 @@ def message_for_contact(template: AnyTemplate, spec: TemplateSpec, contact: Any)
     return message
 
 
-def _parts(template: AnyTemplate) -> dict[str, dict[str, Any]]:
-    if isinstance(template, FrozenTemplate):
-        return template.parts
-    return {str(c.get("type", "")).upper(): c for c in template.components or [] if isinstance(c, dict)}
-
-
 def otp_button_indexes(template: AnyTemplate) -> list[int]:
     """Buttons of an authentication template that carry the one-time code (Meta: a `url` button parameter)."""
-    parts = _parts(template)
+    parts = template_parts(template)
     buttons = (parts.get("BUTTONS") or {}).get("buttons")
     return [i for i, b in enumerate(buttons if isinstance(buttons, list) else [])
             if isinstance(b, dict) and str(b.get("type") or "").upper() == "OTP"]
@@ -376,7 +370,7 @@ def _text_values(template: AnyTemplate, params: Any) -> dict[str, str]:
 
 def filled(template: AnyTemplate, message: TemplateMessage) -> tuple[str | None, str]:
     """(header text, body text) as the customer reads them."""
-    parts = _parts(template)
+    parts = template_parts(template)
     header, body = parts.get("HEADER") or {}, parts.get("BODY") or {}
     header_params = next((c.parameters for c in message.components if isinstance(c, TemplateHeader)), ())
     body_params = next((c.parameters for c in message.components if isinstance(c, TemplateBody)), ())

@@ -107,13 +107,14 @@ class FrozenTemplate:
     def of(cls, template: MessageTemplate) -> FrozenTemplate:
         components = copy.deepcopy(list(template.components or []))
         return cls(template.id, template.name, template.language, template.category, template.parameter_format,
-                   template.status, components, _components(template), tuple(template_variables(template)))
+                   template.status, components, template_parts(template), tuple(template_variables(template)))
 
 
 AnyTemplate = MessageTemplate | FrozenTemplate
 
 
-def _components(template: AnyTemplate) -> dict[str, dict[str, Any]]:
+def template_parts(template: AnyTemplate) -> dict[str, dict[str, Any]]:
+    """The template's components by type (HEADER, BODY, FOOTER, BUTTONS)."""
     if isinstance(template, FrozenTemplate):
         return template.parts
     out: dict[str, dict[str, Any]] = {}
@@ -128,7 +129,7 @@ def template_variables(template: AnyTemplate) -> list[TemplateVariable]:
     if isinstance(template, FrozenTemplate):
         return list(template.variables)
     named = template.parameter_format == NAMED
-    parts = _components(template)
+    parts = template_parts(template)
     found: list[TemplateVariable] = []
     header = parts.get("HEADER")
     if header is not None:
