@@ -81,6 +81,44 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_FIRST = "softdukan_read_first"
+"""Execution option: this SQLite transaction starts as a reader (see `_sqlite_transactions`)."""
+
+
+def _reads_only(statement: str, context: Any) -> bool:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        return False
+    compiled = getattr(context, "compiled", None)  # SELECT ... FOR UPDATE means "I will write": lock first
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is None
+
+
+def _sqlite_transactions(engine: AsyncEngine) -> None:
+    """A transaction takes SQLite's write lock at BEGIN (IMMEDIATE), so two writers never deadlock on upgrade
+    and a read-then-write sees no one else's write in between.
+
+    A connection opened with the `READ_FIRST` option (GET requests: deps.py) begins as a reader instead: in WAL
+    mode it reads a snapshot without waiting for a writer, so a page doesn't queue behind an import's or a
+    broadcast's write transactions. At its first write (or locking read) it commits the reads (nothing was
+    written) and begins IMMEDIATE, waiting for the lock like any writer. Its earlier reads may then be older
+    than the lock: the read-committed semantics PostgreSQL gives every transaction, which the code is written
+    for (guarded updates, unique keys)."""
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        read_first = bool(conn.get_execution_options().get(READ_FIRST))
+        conn.info[READ_FIRST] = False  # the BEGIN itself is not a write
+        conn.exec_driver_sql("BEGIN" if read_first else "BEGIN IMMEDIATE")
+        conn.info[READ_FIRST] = read_first
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _lock_before_writing(conn: Any, cursor: Any, statement: str, _parameters: Any, context: Any,
+                             _executemany: bool) -> None:
+        if conn.info.get(READ_FIRST) and not _reads_only(statement, context):
+            conn.info[READ_FIRST] = False
+            cursor.execute("COMMIT")
+            cursor.execute("BEGIN IMMEDIATE")
+
+
 def _json_dumps(value: Any) -> str:
     # orjson: several times faster than json on the hot paths (raw webhook events, job args); non-string keys
     # are written as strings like json does
@@ -94,10 +132,7 @@ def make_engine(url: str, *, echo: bool = False, pre_ping: bool = True, pool_siz
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **JSON_CODEC)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        # A write transaction takes the lock at BEGIN, so two writers never deadlock on upgrade.
-        @event.listens_for(engine.sync_engine, "begin")
-        def _begin_immediate(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        _sqlite_transactions(engine)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from softdukan.auth.api_keys import api_key_service
 from softdukan.auth.subject import Subject
+from softdukan.kit.db import READ_FIRST
 from softdukan.platform.errors import Unauthorized
 from softdukan.platform.runtime import Runtime
 from softdukan.platform.uow import UnitOfWork
@@ -22,6 +23,8 @@ async def _uow(request: Request) -> AsyncIterator[UnitOfWork]:
     """The request's transaction: committed before the response is sent, rolled back on any error."""
     runtime = get_runtime(request)
     async with runtime.sessionmaker() as session:
+        if request.method in ("GET", "HEAD"):  # SQLite: read without waiting for writers (kit/db.py)
+            await session.connection(execution_options={READ_FIRST: True})
         uow = UnitOfWork(runtime, session)
         try:
             yield uow
