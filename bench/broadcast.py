@@ -217,11 +217,12 @@ async def _broadcast(run: Run, product_url: str, graph: str, sandbox_url: str) -
                     variables=VARIABLES, phone_number_id=phone.id))
                 await broadcast_service.launch(uow, org.subject, broadcast.id)
                 broadcast_id = broadcast.id
-            while True:
+            while True:  # the broadcast's status, not its recipients' states: the observer must not load the database
                 await asyncio.sleep(1.0)
-                states = await _open(runtime, broadcast_id)
-                if states and not any(key.split("/")[0] in s.OPEN_STATES for key in states):
-                    break
+                async with runtime.sessionmaker() as session:
+                    if await session.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id)) != s.SENDING:
+                        break
+            states = await _open(runtime, broadcast_id)
         finally:
             run.wall = time.monotonic() - started
             await runner.stop()

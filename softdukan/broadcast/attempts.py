@@ -24,7 +24,8 @@ from softdukan.conversation import status as st
 from softdukan.conversation.models import OUTBOUND, Conversation, Message
 from softdukan.conversation.outbound import CALLBACK_PREFIX
 from softdukan.conversation.tasks import PAIR_LIMIT, PAIR_PERIOD, never_sent
-from softdukan.kit.upsert import insert_ignore
+from softdukan.kit.db import reserve_ids
+from softdukan.kit.upsert import insert_or_update
 from softdukan.number.models import PhoneNumber, WhatsAppAccount
 from softdukan.platform.errors import Invalid
 from softdukan.platform.uow import UnitOfWork
@@ -123,12 +124,17 @@ async def prepare(uow: UnitOfWork, run: Run, claimed: list[int], now: datetime) 
                "status_rank": st.RANK[st.PENDING], "occurred_at": now, "forwarded": False,
                "frequently_forwarded": False, "created_at": now, "updated_at": now}
               for _, contact, message in ready]
-    result = await session.execute(insert(Message.__table__).returning(m.id, sort_by_parameter_order=True), values)
-    message_ids = [row[0] for row in result]
-    await session.execute(update(Message.__table__).where(m.id.in_(message_ids))  # one statement, not one per row
-                          .values(biz_opaque_callback_data=literal(CALLBACK_PREFIX) + cast(m.id, String)))
-    await session.execute(update(Conversation).where(Conversation.id.in_(set(conversation_ids.values())))
-                          .values(last_message_at=now, updated_at=now).execution_options(synchronize_session=False))
+    message_ids = await reserve_ids(session, Message, len(values))
+    if message_ids is not None:  # each row names itself in its callback data (how a status webhook finds it)
+        for row, message_id in zip(values, message_ids, strict=True):
+            row.update(id=message_id, biz_opaque_callback_data=f"{CALLBACK_PREFIX}{message_id}")
+        # RETURNING makes it one batched INSERT (insertmanyvalues) rather than a statement per row
+        await session.execute(insert(Message.__table__).returning(m.id), values)
+    else:
+        result = await session.execute(insert(Message.__table__).returning(m.id, sort_by_parameter_order=True), values)
+        message_ids = [row[0] for row in result]
+        await session.execute(update(Message.__table__).where(m.id.in_(message_ids))  # one statement, not one per row
+                              .values(biz_opaque_callback_data=literal(CALLBACK_PREFIX) + cast(m.id, String)))
     await claims.set_messages(session, [{"r_id": row.id, "m_id": mid}
                                         for (row, _, _), mid in zip(ready, message_ids, strict=True)], now)
     return [Attempt(row.id, row.attempts, mid, contact.wa_id, message, now)
@@ -137,13 +143,16 @@ async def prepare(uow: UnitOfWork, run: Run, claimed: list[int], now: datetime) 
 
 async def _conversations(uow: UnitOfWork, phone: PhoneNumber, contact_ids: list[int], now: datetime
                          ) -> dict[int, int]:
-    session = uow.session
-    await session.execute(insert_ignore(session, Conversation, ["phone_number_id", "contact_id"]), [
-        {"organization_id": phone.organization_id, "phone_number_id": phone.id, "contact_id": cid,
-         "unread_count": 0, "created_at": now, "updated_at": now} for cid in contact_ids])
-    rows = await session.execute(select(Conversation.contact_id, Conversation.id).where(
-        Conversation.organization_id == phone.organization_id, Conversation.phone_number_id == phone.id,
-        Conversation.contact_id.in_(contact_ids)))
+    """Each contact's conversation with the number, created if new, its last message now: one upsert that returns
+    new and existing rows alike. (A SELECT by the chunk's contact ids after an insert-if-missing was planned by
+    PostgreSQL as a filter over all the number's conversations: a third of its CPU in a 1,000 msg/s broadcast.)
+    Sorted, so two chunks touching the same conversations lock them in the same order."""
+    c = Conversation.__table__.c
+    statement = insert_or_update(uow.session, Conversation, ["phone_number_id", "contact_id"],
+                                 ["last_message_at", "updated_at"]).returning(c.contact_id, c.id)
+    rows = await uow.session.execute(statement, [
+        {"organization_id": phone.organization_id, "phone_number_id": phone.id, "contact_id": cid, "unread_count": 0,
+         "last_message_at": now, "created_at": now, "updated_at": now} for cid in sorted(set(contact_ids))])
     return {contact_id: conversation_id for contact_id, conversation_id in rows}
 
 

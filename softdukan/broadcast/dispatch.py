@@ -23,13 +23,14 @@ from softdukan.broadcast import audience, claims
 from softdukan.broadcast import states as s
 from softdukan.broadcast.attempts import Answer, Attempt, Pace, Run, prepare, send_all
 from softdukan.broadcast.events import progressed
-from softdukan.broadcast.models import Broadcast
+from softdukan.broadcast.models import Broadcast, BroadcastRecipient
 from softdukan.broadcast.pausing import pause_broadcast
 from softdukan.broadcast.results import async_failure, fail_messages, record_answers
 from softdukan.broadcast.tier import allowance
 from softdukan.config import Settings
 from softdukan.conversation import status as st
 from softdukan.inbound.unrouted import status_waiting_for
+from softdukan.kit.db import refresh_statistics
 from softdukan.number.graph import account_lanes
 from softdukan.number.models import CONNECTED, PhoneNumber, WhatsAppAccount
 from softdukan.organization.models import Organization
@@ -46,6 +47,7 @@ DEPTH = 3  # chunks on the wire at once: two keep the bucket busy while the thir
 RUN_SECONDS = 20.0  # at most; a third of the job lease when that is shorter (see `timing`)
 HOLD_SECONDS = RUN_SECONDS + 15  # the run's hold on the broadcast, at most
 CLAIM_LEASE = timedelta(seconds=120)  # at most
+STATISTICS_AFTER = 10_000  # recipients snapshotted: refresh the planner's statistics (kit/db.py)
 
 
 def timing(settings: Settings) -> tuple[float, float, timedelta]:
@@ -88,11 +90,16 @@ async def _snapshot(uow: UnitOfWork, broadcast: Broadcast, template: AnyTemplate
         await audience.write_invalid_entries(uow.session, broadcast, entries, uow.clock.now())
     condition = await audience.contact_condition(uow, broadcast, region)
     classified = audience.classify(template, spec)
-    while await audience.snapshot_batch(uow.session, broadcast, condition, classified, uow.clock.now()):
+    written = 0
+    while covered := await audience.snapshot_batch(uow.session, broadcast, condition, classified, uow.clock.now()):
+        written += covered
         await uow.release()
     broadcast.snapshot_at = uow.clock.now()
     broadcast.breakdown = await audience.snapshot_counts(uow.session, broadcast)
     await uow.release()
+    if written >= STATISTICS_AFTER:  # PostgreSQL: a new broadcast's rows are unknown to the planner until analysed
+        await refresh_statistics(uow.session, BroadcastRecipient)
+        await uow.release()
 
 
 async def recover(uow: UnitOfWork, run: Run, now: datetime) -> None:
