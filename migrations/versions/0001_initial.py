@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 17:19:05.575293
+Create Date: 2026-11-30 20:46:28.931192
 """
 
 from collections.abc import Sequence
@@ -713,9 +713,9 @@ def upgrade() -> None:
 
     op.create_table(
         "contact_tags",
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("tag_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -732,7 +732,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("contact_id", "tag_id", name=op.f("uq_contact_tags_contact_id_tag_id")),
     )
     with op.batch_alter_table("contact_tags", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_contact_tags_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_contact_tags_tag_id"), ["tag_id"], unique=False)
 
     op.create_table(
@@ -1649,7 +1648,6 @@ def downgrade() -> None:
     op.drop_table("inbound_events")
     with op.batch_alter_table("contact_tags", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contact_tags_tag_id"))
-        batch_op.drop_index(batch_op.f("ix_contact_tags_organization_id"))
 
     op.drop_table("contact_tags")
     with op.batch_alter_table("contact_notes", schema=None) as batch_op:
