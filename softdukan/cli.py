@@ -1,4 +1,4 @@
-"""The `softdukan` command: serve | worker | scheduler | migrate | demo | create-staff | sandbox."""
+"""The `softdukan` command: serve | worker | scheduler | migrate | demo | create-staff | sandbox | ledger check."""
 
 from __future__ import annotations
 
@@ -103,6 +103,32 @@ def scheduler() -> None:
     from softdukan.platform.jobs.scheduler import run_standalone
 
     asyncio.run(run_standalone(get_settings()))
+
+
+ledger_app = typer.Typer(help="The credits ledger.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("check")
+def ledger_check() -> None:
+    """Verify the ledger's invariants (balanced transactions, cached balances, holds); exit 1 on any finding."""
+    from softdukan.kit.clock import Clock
+    from softdukan.kit.db import make_nullpool_engine, make_sessionmaker
+    from softdukan.ledger.check import findings
+
+    async def run() -> list[str]:
+        engine = make_nullpool_engine(get_settings().database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return await findings(session, Clock().now())
+        finally:
+            await engine.dispose()
+
+    problems = asyncio.run(run())
+    for problem in problems:
+        typer.echo(problem, err=True)
+    typer.echo(f"ledger: {len(problems)} finding(s)" if problems else "ledger: every invariant holds")
+    raise typer.Exit(1 if problems else 0)
 
 
 if __name__ == "__main__":

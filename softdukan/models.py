@@ -11,6 +11,7 @@ from softdukan.conversation.media.models import MediaFile
 from softdukan.conversation.models import Conversation, Message
 from softdukan.inbound.models import InboundEvent
 from softdukan.kit.db import Base
+from softdukan.ledger.models import LedgerAccount, LedgerEntry, LedgerHold, LedgerTransaction
 from softdukan.notification.models import OutboundEmail
 from softdukan.number.models import PhoneNumber, WhatsAppAccount
 from softdukan.organization.models import Invitation, Membership, Organization
@@ -43,7 +44,8 @@ __all__ = ["ApiKey", "AuditEvent", "Base", "Broadcast", "BroadcastRecipient",
            "ConsentSettings", "Contact", "ContactAttribute", "ContactEvent",
            "ContactImport", "ContactImportError", "ContactNote", "ContactTag", "Conversation", "IdempotencyRecord",
            "InboundConsentAction", "InboundEvent",
-           "Invitation", "Job", "MediaFile", "Membership", "Message", "MessageTemplate", "Organization",
+           "Invitation", "Job", "LedgerAccount", "LedgerEntry", "LedgerHold", "LedgerTransaction",
+           "MediaFile", "Membership", "Message", "MessageTemplate", "Organization",
            "OutboundEmail", "PasswordReset",
            "PhoneNumber", "Role",
            "SandboxApp", "SandboxBusiness", "SandboxCustomer", "SandboxFlow", "SandboxMedia", "SandboxMessage",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 20:46:28.931192
+Create Date: 2026-11-30 21:30:59.355097
 """
 
 from collections.abc import Sequence
@@ -34,6 +34,26 @@ def upgrade() -> None:
         sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
         sa.UniqueConstraint("credential_hash", "key", name=op.f("uq_idempotency_records_credential_hash_key")),
+    )
+    op.create_table(
+        "ledger_transactions",
+        sa.Column("idempotency_key", sa.String(length=200), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("effective_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reverses_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("external_ref", sa.String(length=200), nullable=True),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["reverses_id"],
+            ["ledger_transactions.id"],
+            name=op.f("fk_ledger_transactions_reverses_id_ledger_transactions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_transactions")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_ledger_transactions_idempotency_key")),
+        sa.UniqueConstraint("reverses_id", name=op.f("uq_ledger_transactions_reverses_id")),
     )
     op.create_table(
         "organizations",
@@ -326,6 +346,40 @@ def upgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.create_index("ix_jobs_claim", ["status", "run_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_jobs_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "ledger_accounts",
+        sa.Column("code", sa.String(length=120), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("asset", sa.String(length=8), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("no_overdraft", sa.Boolean(), nullable=False),
+        sa.Column("debits_posted", sa.BigInteger(), nullable=False),
+        sa.Column("credits_posted", sa.BigInteger(), nullable=False),
+        sa.Column("debits_pending", sa.BigInteger(), nullable=False),
+        sa.Column("credits_pending", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("asset IN ('INR/2', 'INR/4')", name=op.f("ck_ledger_accounts_asset")),
+        sa.CheckConstraint(
+            "NOT no_overdraft OR debits_posted + debits_pending <= credits_posted",
+            name=op.f("ck_ledger_accounts_no_overdraft"),
+        ),
+        sa.CheckConstraint(
+            "debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 AND credits_pending >= 0",
+            name=op.f("ck_ledger_accounts_non_negative"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_ledger_accounts_organization_id_organizations"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_accounts")),
+        sa.UniqueConstraint("code", name=op.f("uq_ledger_accounts_code")),
+    )
+    with op.batch_alter_table("ledger_accounts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ledger_accounts_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "password_resets",
@@ -806,6 +860,52 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_invitations_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
+        "ledger_holds",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("wallet_account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("counter_account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("state", sa.String(length=8), nullable=False),
+        sa.Column("posted_amount", sa.BigInteger(), nullable=True),
+        sa.Column("expires_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("wamid", sa.String(length=128), nullable=True),
+        sa.Column("resolved_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolution_key", sa.String(length=200), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("state IN ('pending', 'posted', 'voided', 'expired')", name=op.f("ck_ledger_holds_state")),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_ledger_holds_positive")),
+        sa.CheckConstraint(
+            "posted_amount IS NULL OR (posted_amount >= 0 AND posted_amount <= amount)",
+            name=op.f("ck_ledger_holds_posted_within_hold"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["counter_account_id"],
+            ["ledger_accounts.id"],
+            name=op.f("fk_ledger_holds_counter_account_id_ledger_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_ledger_holds_organization_id_organizations"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["wallet_account_id"],
+            ["ledger_accounts.id"],
+            name=op.f("fk_ledger_holds_wallet_account_id_ledger_accounts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_holds")),
+        sa.UniqueConstraint("key", name=op.f("uq_ledger_holds_key")),
+        sa.UniqueConstraint("resolution_key", name=op.f("uq_ledger_holds_resolution_key")),
+        sa.UniqueConstraint("wamid", name=op.f("uq_ledger_holds_wamid")),
+    )
+    with op.batch_alter_table("ledger_holds", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ledger_holds_organization_id"), ["organization_id"], unique=False)
+        batch_op.create_index("ix_ledger_holds_pending", ["state", "expires_at"], unique=False)
+
+    op.create_table(
         "memberships",
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("role_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -1147,6 +1247,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_conversations_contact_id"), ["contact_id"], unique=False)
         batch_op.create_index("ix_conversations_org_last", ["organization_id", "last_message_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_conversations_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "ledger_entries",
+        sa.Column("transaction_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("direction", sa.String(length=6), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=7), nullable=False),
+        sa.Column("hold_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("direction IN ('debit', 'credit')", name=op.f("ck_ledger_entries_direction")),
+        sa.CheckConstraint("status IN ('posted', 'pending')", name=op.f("ck_ledger_entries_status")),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_ledger_entries_positive")),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["ledger_accounts.id"], name=op.f("fk_ledger_entries_account_id_ledger_accounts")
+        ),
+        sa.ForeignKeyConstraint(["hold_id"], ["ledger_holds.id"], name=op.f("fk_ledger_entries_hold_id_ledger_holds")),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["ledger_transactions.id"],
+            name=op.f("fk_ledger_entries_transaction_id_ledger_transactions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_entries")),
+    )
+    with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
+        batch_op.create_index("ix_ledger_entries_account", ["account_id", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ledger_entries_hold_id"), ["hold_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ledger_entries_transaction_id"), ["transaction_id"], unique=False)
 
     op.create_table(
         "sandbox_media",
@@ -1586,6 +1715,12 @@ def downgrade() -> None:
 
     op.drop_table("sandbox_messages")
     op.drop_table("sandbox_media")
+    with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_entries_transaction_id"))
+        batch_op.drop_index(batch_op.f("ix_ledger_entries_hold_id"))
+        batch_op.drop_index("ix_ledger_entries_account")
+
+    op.drop_table("ledger_entries")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_conversations_organization_id"))
         batch_op.drop_index("ix_conversations_org_last")
@@ -1636,6 +1771,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_memberships_organization_id"))
 
     op.drop_table("memberships")
+    with op.batch_alter_table("ledger_holds", schema=None) as batch_op:
+        batch_op.drop_index("ix_ledger_holds_pending")
+        batch_op.drop_index(batch_op.f("ix_ledger_holds_organization_id"))
+
+    op.drop_table("ledger_holds")
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invitations_organization_id"))
 
@@ -1711,6 +1851,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_password_resets_user_id"))
 
     op.drop_table("password_resets")
+    with op.batch_alter_table("ledger_accounts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_accounts_organization_id"))
+
+    op.drop_table("ledger_accounts")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_jobs_organization_id"))
         batch_op.drop_index("ix_jobs_claim")
@@ -1754,5 +1898,6 @@ def downgrade() -> None:
 
     op.drop_table("outbound_emails")
     op.drop_table("organizations")
+    op.drop_table("ledger_transactions")
     op.drop_table("idempotency_records")
     # ### end Alembic commands ###

@@ -1,0 +1,205 @@
+"""Posting to the ledger and holding wallet money. Services never commit: a refusal raises and the edge rolls
+the whole unit of work back, so nothing half-written survives (README rule 1).
+
+Every balance change is a guarded UPDATE of the cached balances in the same transaction as its entries: a wallet
+debit or hold only lands `WHERE credits_posted - debits_posted - debits_pending >= amount` (zero rows: refused
+with `insufficient_credits`), and the CHECK constraint on the table backs the guard. A hold moves state only
+from `pending` (a guarded UPDATE), so it settles or is released exactly once whoever tries concurrently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from softdukan.kit.upsert import insert_ignore
+from softdukan.ledger.models import (
+    CREDIT,
+    DEBIT,
+    HOLD_EXPIRED,
+    HOLD_PENDING,
+    HOLD_POSTED,
+    HOLD_VOIDED,
+    PENDING,
+    POSTED,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerHold,
+    LedgerTransaction,
+)
+from softdukan.platform.errors import Conflict, Invalid, PaymentRequired
+
+A = LedgerAccount.__table__.c
+
+
+class InsufficientCredits(PaymentRequired):
+    def __init__(self, message: str = "The wallet's balance does not cover this. Add credits to continue.") -> None:
+        super().__init__("insufficient_credits", message)
+
+
+@dataclass(frozen=True)
+class Leg:
+    account_id: int
+    direction: str  # DEBIT | CREDIT
+    amount: int
+
+
+def _fingerprint(kind: str, legs: Sequence[Leg], status: str) -> str:
+    parts = sorted(f"{leg.account_id}:{leg.direction}:{leg.amount}" for leg in legs)
+    return hashlib.sha256("|".join([kind, status, *parts]).encode()).hexdigest()
+
+
+async def _check_legs(session: AsyncSession, legs: Sequence[Leg]) -> None:
+    if not legs:
+        raise Invalid("empty_transaction", "A ledger transaction needs entries.")
+    for leg in legs:
+        if not isinstance(leg.amount, int) or isinstance(leg.amount, bool) or leg.amount <= 0:
+            raise Invalid("invalid_amount", f"Entry amounts are positive integers, not {leg.amount!r}.")
+        if leg.direction not in (DEBIT, CREDIT):
+            raise Invalid("invalid_direction", f"An entry is a debit or a credit, not {leg.direction!r}.")
+    ids = {leg.account_id for leg in legs}
+    assets = dict((await session.execute(select(A.id, A.asset).where(A.id.in_(ids)))).all())
+    if len(assets) != len(ids):
+        raise Invalid("unknown_account", "An entry names an account that does not exist.")
+    totals: dict[str, int] = defaultdict(int)
+    for leg in legs:
+        totals[assets[leg.account_id]] += leg.amount if leg.direction == DEBIT else -leg.amount
+    if any(totals.values()):
+        raise Invalid("unbalanced", "Debits and credits must be equal for each asset: "
+                      + ", ".join(f"{asset} off by {total}" for asset, total in sorted(totals.items()) if total))
+
+
+async def _move(session: AsyncSession, legs: Sequence[Leg], *, pending: bool, sign: int = 1) -> None:
+    """Applies legs to the cached balances; a debit of a no-overdraft account only if it stays covered."""
+    for leg in legs:
+        column = ("debits_" if leg.direction == DEBIT else "credits_") + ("pending" if pending else "posted")
+        statement = update(LedgerAccount).where(A.id == leg.account_id).values(
+            {column: A[column] + sign * leg.amount}).execution_options(synchronize_session=False)
+        if leg.direction == DEBIT and sign > 0:
+            statement = statement.where(~A.no_overdraft | (
+                A.credits_posted - A.debits_posted - A.debits_pending >= leg.amount))
+        if (await session.execute(statement)).rowcount != 1:  # type: ignore[attr-defined]
+            raise InsufficientCredits()
+
+
+async def post(session: AsyncSession, *, key: str, kind: str, legs: Sequence[Leg], effective_at: datetime,
+               status: str = POSTED, external_ref: str | None = None, details: dict[str, Any] | None = None,
+               reverses_id: int | None = None, hold_id: int | None = None) -> LedgerTransaction:
+    """One balanced transaction under `key` (derived from the external fact). The same key again returns the
+    transaction it made, without moving anything; the same key with other entries is a 409."""
+    await _check_legs(session, legs)
+    fingerprint = _fingerprint(kind, legs, status)
+    inserted = (await session.execute(
+        insert_ignore(session, LedgerTransaction, ["idempotency_key"]).returning(LedgerTransaction.__table__.c.id),
+        [{"idempotency_key": key, "fingerprint": fingerprint, "kind": kind, "effective_at": effective_at,
+          "reverses_id": reverses_id, "external_ref": external_ref, "details": details or {},
+          "created_at": effective_at}])).scalar()
+    existing = await session.scalar(select(LedgerTransaction).where(LedgerTransaction.idempotency_key == key))
+    assert existing is not None
+    if inserted is None:
+        if existing.fingerprint != fingerprint:
+            raise Conflict("idempotency_key_reused", f"Ledger key {key!r} was used for a different transaction.")
+        return existing
+    await _move(session, legs, pending=status == PENDING)
+    await session.execute(insert(LedgerEntry.__table__), [
+        {"transaction_id": existing.id, "account_id": leg.account_id, "direction": leg.direction,
+         "amount": leg.amount, "status": status, "hold_id": hold_id, "created_at": effective_at} for leg in legs])
+    return existing
+
+
+async def reverse(session: AsyncSession, original: LedgerTransaction, *, key: str, now: datetime) -> LedgerTransaction:
+    """The same entries the other way round, in a new transaction; a transaction is reversed at most once."""
+    rows = (await session.execute(select(LedgerEntry).where(LedgerEntry.transaction_id == original.id))).scalars()
+    entries = list(rows)
+    if any(e.status != POSTED for e in entries):
+        raise Invalid("not_reversible", "Only posted transactions are reversed; release a hold instead.")
+    taken = await session.scalar(select(LedgerTransaction).where(LedgerTransaction.reverses_id == original.id))
+    if taken is not None:
+        if taken.idempotency_key != key:
+            raise Conflict("already_reversed", "This transaction has been reversed already.")
+        return taken
+    legs = [Leg(e.account_id, CREDIT if e.direction == DEBIT else DEBIT, e.amount) for e in entries]
+    return await post(session, key=key, kind=f"reverse:{original.kind}"[:40], legs=legs, effective_at=now,
+                      reverses_id=original.id, external_ref=original.external_ref)
+
+
+async def reserve(session: AsyncSession, *, key: str, organization_id: int, wallet: LedgerAccount,
+                  counter: LedgerAccount, amount: int, expires_at: datetime, now: datetime) -> LedgerHold:
+    """Sets `amount` aside on the wallet (pending debit, pending credit to `counter`), or raises
+    `InsufficientCredits` (402). The same key again returns the same hold without holding twice."""
+    if not isinstance(amount, int) or amount <= 0:
+        raise Invalid("invalid_amount", "A hold is a positive integer amount.")
+    if wallet.asset != counter.asset:
+        raise Invalid("unbalanced", "A hold moves one asset.")
+    hold_id = (await session.execute(
+        insert_ignore(session, LedgerHold, ["key"]).returning(LedgerHold.__table__.c.id),
+        [{"key": key, "organization_id": organization_id, "wallet_account_id": wallet.id,
+          "counter_account_id": counter.id, "amount": amount, "state": HOLD_PENDING, "expires_at": expires_at,
+          "created_at": now}])).scalar()
+    hold = await session.scalar(select(LedgerHold).where(LedgerHold.key == key))
+    assert hold is not None
+    if hold_id is None:  # held before (a retry of the same send)
+        if (hold.wallet_account_id, hold.amount) != (wallet.id, amount):
+            raise Conflict("idempotency_key_reused", f"Hold {key!r} was taken with other terms.")
+        return hold
+    await post(session, key=f"{key}:reserve", kind="hold", status=PENDING, effective_at=now, hold_id=hold.id,
+               legs=[Leg(wallet.id, DEBIT, amount), Leg(counter.id, CREDIT, amount)])
+    return hold
+
+
+async def _resolve(session: AsyncSession, hold: LedgerHold, *, state: str, posted: int | None, resolution_key: str,
+                   now: datetime) -> bool:
+    result = await session.execute(
+        update(LedgerHold).where(LedgerHold.id == hold.id, LedgerHold.state == HOLD_PENDING)
+        .values(state=state, posted_amount=posted, resolution_key=resolution_key, resolved_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False  # resolved already, by this fact or another
+    legs = [Leg(hold.wallet_account_id, DEBIT, hold.amount), Leg(hold.counter_account_id, CREDIT, hold.amount)]
+    await _move(session, legs, pending=True, sign=-1)  # the hold no longer counts as pending
+    await session.refresh(hold)
+    return True
+
+
+async def settle(session: AsyncSession, hold: LedgerHold, *, amount: int, resolution_key: str,
+                 now: datetime) -> bool:
+    """Charges `amount` (≤ the hold) and releases the rest; False if the hold was resolved before."""
+    if not isinstance(amount, int) or amount < 0 or amount > hold.amount:
+        raise Invalid("invalid_amount", f"A hold of {hold.amount} settles for 0 to {hold.amount}, not {amount!r}.")
+    if not await _resolve(session, hold, state=HOLD_POSTED, posted=amount, resolution_key=resolution_key, now=now):
+        return False
+    if amount:
+        await post(session, key=f"{hold.key}:settle", kind="charge", effective_at=now, hold_id=hold.id,
+                   legs=[Leg(hold.wallet_account_id, DEBIT, amount), Leg(hold.counter_account_id, CREDIT, amount)])
+    return True
+
+
+async def release(session: AsyncSession, hold: LedgerHold, *, resolution_key: str, now: datetime,
+                  expired: bool = False) -> bool:
+    """Gives the whole hold back (free message, failed send, or expired); False if it was resolved before."""
+    return await _resolve(session, hold, state=HOLD_EXPIRED if expired else HOLD_VOIDED, posted=None,
+                          resolution_key=resolution_key, now=now)
+
+
+async def account(session: AsyncSession, code: str, *, asset: str, kind: str, organization_id: int | None = None,
+                  no_overdraft: bool = False, now: datetime) -> LedgerAccount:
+    """The account with this code, created on first use (concurrent first uses create it once)."""
+    await session.execute(insert_ignore(session, LedgerAccount, ["code"]), [
+        {"code": code, "asset": asset, "kind": kind, "organization_id": organization_id,
+         "no_overdraft": no_overdraft, "debits_posted": 0, "credits_posted": 0, "debits_pending": 0,
+         "credits_pending": 0, "created_at": now}])
+    found = await session.scalar(select(LedgerAccount).where(LedgerAccount.code == code)
+                                 .execution_options(populate_existing=True))
+    assert found is not None
+    if (found.asset, found.kind, found.organization_id) != (asset, kind, organization_id):
+        raise Conflict("account_mismatch", f"Account {code!r} exists with other terms.")
+    return found
+
+
