@@ -6,15 +6,25 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from softdukan.ledger import service as ledger
 from softdukan.ledger.check import findings
-from softdukan.ledger.models import CREDIT, DEBIT, PAISE, WCC, LedgerAccount, LedgerEntry, LedgerTransaction
+from softdukan.ledger.models import (
+    CREDIT,
+    DEBIT,
+    PAISE,
+    WCC,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerHold,
+    LedgerTransaction,
+)
 from softdukan.platform.errors import Conflict, Invalid
 from softdukan.platform.runtime import Runtime
 from tests.support.factories import make_org
@@ -33,6 +43,16 @@ async def _accounts(runtime: Runtime, org_id: int, top_up: int = 0) -> tuple[int
                               legs=[ledger.Leg(world.id, DEBIT, top_up), ledger.Leg(wallet.id, CREDIT, top_up)])
         await session.commit()
         return wallet.id, clearing.id, world.id
+
+
+async def _hold(session: AsyncSession, org_id: int, wallet_id: int, clearing_id: int, key: str,
+                amount: int) -> LedgerHold:
+    """`ledger.reserve` for a day, with the two accounts loaded in this session."""
+    wallet, clearing = await session.get(LedgerAccount, wallet_id), await session.get(LedgerAccount, clearing_id)
+    assert wallet and clearing
+    now = datetime.now(UTC)
+    return await ledger.reserve(session, key=key, organization_id=org_id, wallet=wallet, counter=clearing,
+                                amount=amount, expires_at=now + timedelta(days=1), now=now)
 
 
 async def _wallet(runtime: Runtime, wallet_id: int) -> LedgerAccount:
@@ -107,12 +127,8 @@ async def test_a_hold_settles_at_most_its_amount_once_and_releases_the_rest(runt
     wallet_id, clearing_id, _ = await _accounts(runtime, org.org.id, top_up=10_000)
     now = runtime.clock.now()
     async with runtime.sessionmaker() as session:
-        wallet, clearing = await session.get(LedgerAccount, wallet_id), await session.get(LedgerAccount, clearing_id)
-        assert wallet and clearing
-        hold = await ledger.reserve(session, key="hold:send-1", organization_id=org.org.id, wallet=wallet,
-                                    counter=clearing, amount=7_850, expires_at=now + timedelta(days=1), now=now)
-        same = await ledger.reserve(session, key="hold:send-1", organization_id=org.org.id, wallet=wallet,
-                                    counter=clearing, amount=7_850, expires_at=now + timedelta(days=1), now=now)
+        hold = await _hold(session, org.org.id, wallet_id, clearing_id, "hold:send-1", 7_850)
+        same = await _hold(session, org.org.id, wallet_id, clearing_id, "hold:send-1", 7_850)
         assert same.id == hold.id
         await session.commit()
         assert (await _wallet(runtime, wallet_id)).available == 10_000 - 7_850
@@ -133,19 +149,12 @@ async def test_a_released_hold_gives_everything_back(runtime) -> None:
     wallet_id, clearing_id, _ = await _accounts(runtime, org.org.id, top_up=500)
     now = runtime.clock.now()
     async with runtime.sessionmaker() as session:
-        wallet, clearing = await session.get(LedgerAccount, wallet_id), await session.get(LedgerAccount, clearing_id)
-        assert wallet and clearing
-        hold = await ledger.reserve(session, key="hold:send-2", organization_id=org.org.id, wallet=wallet,
-                                    counter=clearing, amount=500, expires_at=now + timedelta(days=1), now=now)
+        await _hold(session, org.org.id, wallet_id, clearing_id, "hold:send-2", 500)
         with pytest.raises(ledger.InsufficientCredits):  # the wallet is fully held
-            await ledger.reserve(session, key="hold:send-3", organization_id=org.org.id, wallet=wallet,
-                                 counter=clearing, amount=1, expires_at=now + timedelta(days=1), now=now)
+            await _hold(session, org.org.id, wallet_id, clearing_id, "hold:send-3", 1)
         await session.rollback()
     async with runtime.sessionmaker() as session:
-        wallet, clearing = await session.get(LedgerAccount, wallet_id), await session.get(LedgerAccount, clearing_id)
-        assert wallet and clearing
-        hold = await ledger.reserve(session, key="hold:send-2", organization_id=org.org.id, wallet=wallet,
-                                    counter=clearing, amount=500, expires_at=now + timedelta(days=1), now=now)
+        hold = await _hold(session, org.org.id, wallet_id, clearing_id, "hold:send-2", 500)
         assert await ledger.release(session, hold, resolution_key="meta:wamid.2:sent:free_customer_service", now=now)
         await session.commit()
         assert await findings(session, now) == []
@@ -159,12 +168,8 @@ async def test_concurrent_holds_never_take_more_than_the_balance(runtime) -> Non
 
     async def one(n: int) -> bool:
         async with runtime.sessionmaker() as session:
-            wallet = await session.get(LedgerAccount, wallet_id)
-            clearing = await session.get(LedgerAccount, clearing_id)
-            assert wallet and clearing
             try:
-                await ledger.reserve(session, key=f"hold:race-{n}", organization_id=org.org.id, wallet=wallet,
-                                     counter=clearing, amount=1, expires_at=now + timedelta(days=1), now=now)
+                await _hold(session, org.org.id, wallet_id, clearing_id, f"hold:race-{n}", 1)
             except ledger.InsufficientCredits:
                 await session.rollback()
                 return False
