@@ -94,6 +94,8 @@ async def post(session: AsyncSession, *, key: str, kind: str, legs: Sequence[Leg
                reverses_id: int | None = None, hold_id: int | None = None) -> LedgerTransaction:
     """One balanced transaction under `key` (derived from the external fact). The same key again returns the
     transaction it made, without moving anything; the same key with other entries is a 409."""
+    if status not in (POSTED, PENDING) or (status == PENDING and hold_id is None):
+        raise Invalid("invalid_status", "Pending entries belong to a hold (`reserve`); everything else is posted.")
     await _check_legs(session, legs)
     fingerprint = _fingerprint(kind, legs, status)
     inserted = (await session.execute(

@@ -78,6 +78,10 @@ async def test_a_posting_must_balance_per_asset_and_have_positive_integer_amount
             with pytest.raises(Invalid) as refused:
                 await ledger.post(session, key=f"bad:{code}:{len(legs)}", kind="test", legs=legs, effective_at=now)
             assert refused.value.code == code
+        with pytest.raises(Invalid) as refused:  # pending entries only come with a hold, which resolves them
+            await ledger.post(session, key="bad:pending", kind="test", status="pending", effective_at=now,
+                              legs=[ledger.Leg(world, DEBIT, 100), ledger.Leg(wallet, CREDIT, 100)])
+        assert refused.value.code == "invalid_status"
     assert await _count(runtime, LedgerTransaction) == 0
 
 
