@@ -7,7 +7,7 @@ import hmac
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +28,19 @@ class Settings(BaseSettings):
     # Unset in the sandbox shape: derived from the secret key, and registered with the sandbox on first use.
     meta_app_id: str | None = None
     meta_app_secret: str | None = None
+    # Razorpay (wallet recharges, subscriptions). Unset URL: the built-in sandbox at {base_url}/sandbox/razorpay.
+    # Unset keys: derived from the secret key (sandbox shape), and the sandbox accepts them as its default merchant.
+    razorpay_api_url: str | None = None
+    razorpay_key_id: str | None = None
+    razorpay_key_secret: str | None = None
+    razorpay_webhook_secret: str | None = None  # differs from the key secret, as on Razorpay
+
+    # GST billing: the supplier on every invoice and credit note (billing/). The demo GSTIN is fictitious but valid.
+    supplier_legal_name: str = "SoftDukan Technologies Private Limited"
+    supplier_gstin: str = "29AAHCS7719K1ZO"
+    supplier_address: str = "2nd Floor, 42 Residency Road, Bengaluru, Karnataka 560025"
+    supplier_state: str = "29"  # GST state code; must be the GSTIN's first two digits
+    supplier_sac: str = "997331"  # default SAC of invoice lines
 
     # e-mail: SMTP when configured, else the dashboard mailbox (embedded shape)
     smtp_url: str | None = None  # smtp://user:pass@host:port  (smtps:// for implicit TLS)
@@ -42,6 +55,8 @@ class Settings(BaseSettings):
     job_lease_seconds: int = 60
     # broadcasts: an attempt whose answer was lost is resent only if no status webhook came within this time
     broadcast_confirm_seconds: float = 300.0
+    # WhatsApp credits every new organization starts with (promotional, untaxed), in units of ₹0.0001: ₹50
+    signup_credit_units: int = 500_000
     scheduler_in_process: bool = True
     session_days: int = 14
     cookie_secure: bool = False
@@ -52,6 +67,20 @@ class Settings(BaseSettings):
     gc_freeze: bool = True
     log_level: str = "INFO"
     log_format: str = "console"  # console | json
+
+    @model_validator(mode="after")
+    def _supplier_gstin_valid(self) -> Settings:
+        from softdukan.billing.gstin import parse_gstin  # a GSTIN typo must stop startup, not the first invoice
+        from softdukan.platform.errors import Invalid
+
+        try:
+            gstin = parse_gstin(self.supplier_gstin, field="SUPPLIER_GSTIN")
+        except Invalid as exc:
+            raise ValueError(f"SUPPLIER_GSTIN: {exc.message}") from None
+        if gstin.state_code != self.supplier_state:
+            raise ValueError(f"SUPPLIER_STATE {self.supplier_state} differs from SUPPLIER_GSTIN's state "
+                             f"{gstin.state_code}")
+        return self
 
     @property
     def is_sqlite(self) -> bool:
@@ -68,6 +97,26 @@ class Settings(BaseSettings):
             return self.meta_app_id, self.meta_app_secret
         digest = hmac.new(self.softdukan_secret_key.encode(), b"sandbox-meta-app", hashlib.sha256).hexdigest()
         return "1" + str(int(digest[:12], 16)).zfill(15), digest[:32]
+
+    @property
+    def razorpay_url(self) -> str:
+        return (self.razorpay_api_url or f"{self.base_url.rstrip('/')}/sandbox/razorpay").rstrip("/")
+
+    @property
+    def razorpay_keys(self) -> tuple[str, str]:
+        """(key id, key secret) for Razorpay's Basic auth and checkout signatures."""
+        if self.razorpay_key_id and self.razorpay_key_secret:
+            return self.razorpay_key_id, self.razorpay_key_secret
+        digest = hmac.new(self.softdukan_secret_key.encode(), b"sandbox-razorpay-keys", hashlib.sha256).hexdigest()
+        return "rzp_test_" + digest[:14], digest[14:38]
+
+    @property
+    def razorpay_signing_secret(self) -> str:
+        """The webhook secret that signs `X-Razorpay-Signature`."""
+        if self.razorpay_webhook_secret:
+            return self.razorpay_webhook_secret
+        digest = hmac.new(self.softdukan_secret_key.encode(), b"sandbox-razorpay-webhook", hashlib.sha256)
+        return digest.hexdigest()[:32]
 
     @property
     def mailbox_on(self) -> bool:

@@ -158,6 +158,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # Meta's callback (signed, no session or CSRF) goes first: routes are matched in order, and this one takes
     # the most requests by far (every status of every message)
     app.include_router(whatsapp_webhooks)
+    from softdukan.payments.webhooks import router as razorpay_webhooks
+
+    app.include_router(razorpay_webhooks)  # Razorpay's callback: signed with the webhook secret, no session or CSRF
     app.include_router(api.router)
 
     from softdukan import web  # the dashboard, backoffice and live events

@@ -3,6 +3,7 @@
 from softdukan.audit.models import AuditEvent
 from softdukan.auth.models import ApiKey, PasswordReset, Role, User, UserSession
 from softdukan.backoffice.models import StaffSession, StaffUser
+from softdukan.billing.models import BillingDocument, BillingDocumentLine, BillingProfile, DocumentSeries
 from softdukan.broadcast.models import Broadcast, BroadcastRecipient
 from softdukan.contact.consent_models import ConsentSettings, InboundConsentAction, StopButton
 from softdukan.contact.importing.models import ContactImport, ContactImportError
@@ -15,6 +16,7 @@ from softdukan.ledger.models import LedgerAccount, LedgerEntry, LedgerHold, Ledg
 from softdukan.notification.models import OutboundEmail
 from softdukan.number.models import PhoneNumber, WhatsAppAccount
 from softdukan.organization.models import Invitation, Membership, Organization
+from softdukan.payments.models import PaymentEvent
 from softdukan.platform.idempotency import IdempotencyRecord
 from softdukan.platform.jobs.models import Job
 from softdukan.sandbox.models import (
@@ -36,22 +38,90 @@ from softdukan.sandbox.models import (
     SandboxWaba,
     SandboxWebhookDelivery,
 )
+from softdukan.sandbox.razorpay.models import (
+    SandboxRzpMerchant,
+    SandboxRzpOrder,
+    SandboxRzpPayment,
+    SandboxRzpRefund,
+    SandboxRzpWebhookDelivery,
+)
 from softdukan.segment.models import Segment
 from softdukan.team.models import Team, TeamMember
 from softdukan.template.models import MessageTemplate
+from softdukan.wallet.models import MessageCharge, RateCard, RateMarkup, WalletSettings
 
-__all__ = ["ApiKey", "AuditEvent", "Base", "Broadcast", "BroadcastRecipient",
-           "ConsentSettings", "Contact", "ContactAttribute", "ContactEvent",
-           "ContactImport", "ContactImportError", "ContactNote", "ContactTag", "Conversation", "IdempotencyRecord",
-           "InboundConsentAction", "InboundEvent",
-           "Invitation", "Job", "LedgerAccount", "LedgerEntry", "LedgerHold", "LedgerTransaction",
-           "MediaFile", "Membership", "Message", "MessageTemplate", "Organization",
-           "OutboundEmail", "PasswordReset",
-           "PhoneNumber", "Role",
-           "SandboxApp", "SandboxBusiness", "SandboxCustomer", "SandboxFlow", "SandboxMedia", "SandboxMessage",
-           "SandboxOAuthCode", "SandboxOrder", "SandboxPhoneNumber", "SandboxSetting", "SandboxSubscription",
-           "SandboxTemplate", "SandboxThread",
-           "SandboxToken", "SandboxUpload", "SandboxWaba",
-           "SandboxWebhookDelivery", "Segment", "StaffSession", "StaffUser", "StopButton", "Tag", "Team",
-           "TeamMember",
-           "User", "UserSession", "WhatsAppAccount"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "BillingDocument",
+    "BillingDocumentLine",
+    "BillingProfile",
+    "Broadcast",
+    "BroadcastRecipient",
+    "ConsentSettings",
+    "Contact",
+    "ContactAttribute",
+    "ContactEvent",
+    "ContactImport",
+    "ContactImportError",
+    "ContactNote",
+    "ContactTag",
+    "Conversation",
+    "DocumentSeries",
+    "IdempotencyRecord",
+    "InboundConsentAction",
+    "InboundEvent",
+    "Invitation",
+    "Job",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerHold",
+    "LedgerTransaction",
+    "MediaFile",
+    "Membership",
+    "Message",
+    "MessageCharge",
+    "MessageTemplate",
+    "Organization",
+    "OutboundEmail",
+    "PasswordReset",
+    "PaymentEvent",
+    "PhoneNumber",
+    "RateCard",
+    "RateMarkup",
+    "Role",
+    "SandboxApp",
+    "SandboxBusiness",
+    "SandboxCustomer",
+    "SandboxFlow",
+    "SandboxMedia",
+    "SandboxMessage",
+    "SandboxOAuthCode",
+    "SandboxOrder",
+    "SandboxPhoneNumber",
+    "SandboxRzpMerchant",
+    "SandboxRzpOrder",
+    "SandboxRzpPayment",
+    "SandboxRzpRefund",
+    "SandboxRzpWebhookDelivery",
+    "SandboxSetting",
+    "SandboxSubscription",
+    "SandboxTemplate",
+    "SandboxThread",
+    "SandboxToken",
+    "SandboxUpload",
+    "SandboxWaba",
+    "SandboxWebhookDelivery",
+    "Segment",
+    "StaffSession",
+    "StaffUser",
+    "StopButton",
+    "Tag",
+    "Team",
+    "TeamMember",
+    "User",
+    "UserSession",
+    "WalletSettings",
+    "WhatsAppAccount",
+]

@@ -11,6 +11,9 @@ import softdukan.inbound.tasks
 import softdukan.models
 import softdukan.notification.tasks
 import softdukan.number.tasks
+import softdukan.payments.tasks
 import softdukan.platform.idempotency
 import softdukan.platform.jobs.maintenance
-import softdukan.sandbox.graph.tasks  # noqa: F401
+import softdukan.sandbox.graph.tasks
+import softdukan.sandbox.razorpay.tasks
+import softdukan.wallet.tasks  # noqa: F401

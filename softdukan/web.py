@@ -21,7 +21,8 @@ def _routers() -> list[APIRouter]:
                    "softdukan.conversation.views", "softdukan.template.views",
                    # import pages first: "/contacts/import" must not be read as "/contacts/{contact_id}"
                    "softdukan.contact.import_views", "softdukan.contact.views", "softdukan.contact.attribute_views",
-                   "softdukan.contact.consent_views", "softdukan.segment.views", "softdukan.broadcast.views"):
+                   "softdukan.contact.consent_views", "softdukan.segment.views", "softdukan.broadcast.views",
+                   "softdukan.billing.views", "softdukan.wallet.views", "softdukan.wallet.backoffice"):
         try:
             routers.append(__import__(module, fromlist=["router"]).router)
         except ModuleNotFoundError as exc:  # a domain's pages not written yet

@@ -27,7 +27,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> st
 def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, redis_url=None, softdukan_secret_key=TEST_SECRET,
                     base_url="http://testserver", run_jobs_in_process=False, scheduler_in_process=False,
-                    smtp_url=None, job_poll_interval=0.05, gc_freeze=False)
+                    smtp_url=None, job_poll_interval=0.05, gc_freeze=False,
+                    signup_credit_units=10_000 * 10_000)  # ₹10,000: tests that test the wallet set their own
 
 
 @pytest.fixture

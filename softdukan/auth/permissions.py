@@ -33,6 +33,10 @@ PERMISSIONS: Final[dict[str, str]] = {
     "segments:write": "Create, edit and delete segments",
     "broadcasts:read": "See broadcasts, their audience, progress and per-recipient outcome",
     "broadcasts:write": "Create, schedule, send, pause, resume and cancel broadcasts",
+    "billing:read": "See the billing profile and the GST invoices and credit notes issued to the organization",
+    "billing:write": "Edit the billing profile: legal name, address, state and GSTIN on invoices",
+    "wallet:read": "See the WhatsApp credits balance, holds, recharges and usage",
+    "wallet:write": "Add WhatsApp credits and set the low-balance alert",
 }
 
 ALL: Final[frozenset[str]] = frozenset(PERMISSIONS)
@@ -47,7 +51,7 @@ BUILTIN_ROLES: Final[dict[str, frozenset[str]]] = {
                         "conversations:write", "contacts:read", "contacts:write", "contact_imports:write",
                         "contact_attributes:write", "contacts:export", "consent_settings:write", "templates:read",
                         "templates:write",
-                        "segments:read", "segments:write", "broadcasts:read", "broadcasts:write"}),
+                        "segments:read", "segments:write", "broadcasts:read", "broadcasts:write", "wallet:read"}),
     # agents see which numbers exist (the inbox shows which one a chat is on); numbers hold no secrets in reads
     AGENT: frozenset({"organization:read", "members:read", "teams:read", "numbers:read", "conversations:read",
                       "conversations:write", "contacts:read", "contacts:write", "templates:read",

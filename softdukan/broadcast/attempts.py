@@ -31,6 +31,7 @@ from softdukan.platform.errors import Invalid
 from softdukan.platform.uow import UnitOfWork
 from softdukan.template.sending import TemplateSpec, message_for_contact, preview_text, stored_content
 from softdukan.template.variables import AnyTemplate, FrozenTemplate, MissingVariable
+from softdukan.wallet.charging import ChunkPrice, affordable, hold_for_chunk, price_chunk, rupees
 from softdukan.whatsapp.errors import GraphError
 from softdukan.whatsapp.messages import MessageValidationError, TemplateMessage
 
@@ -52,6 +53,7 @@ class Run:
     confirm_after: timedelta
     allowance: Allowance | None = None  # the messaging limit as last counted (dispatch._allowance_left)
     claimed: int = 0  # recipients claimed since
+    short_of_credits: str | None = None  # set by a chunk the wallet could not cover: why (the broadcast pauses)
 
 
 @dataclass
@@ -115,6 +117,9 @@ async def prepare(uow: UnitOfWork, run: Run, claimed: list[int], now: datetime) 
     await claims.skip(session, skips, now)
     if not ready:
         return []
+    ready, price = await _affordable(uow, run, ready, now)
+    if not ready:
+        return []
     conversation_ids = await _conversations(uow, run.phone, [c.id for _, c, _ in ready], now)
     m = Message.__table__.c
     values = [{"organization_id": org_id, "conversation_id": conversation_ids[contact.id],
@@ -137,8 +142,25 @@ async def prepare(uow: UnitOfWork, run: Run, claimed: list[int], now: datetime) 
                               .values(biz_opaque_callback_data=literal(CALLBACK_PREFIX) + cast(m.id, String)))
     await claims.set_messages(session, [{"r_id": row.id, "m_id": mid}
                                         for (row, _, _), mid in zip(ready, message_ids, strict=True)], now)
+    await hold_for_chunk(uow, org_id, list(message_ids), price, run.template.category, run.broadcast.id)
     return [Attempt(row.id, row.attempts, mid, contact.wa_id, message, now)
             for (row, contact, message), mid in zip(ready, message_ids, strict=True)]
+
+
+async def _affordable(uow: UnitOfWork, run: Run, ready: list[Any], now: datetime) -> tuple[list[Any], ChunkPrice]:
+    """The part of the chunk the wallet covers (its balance locked until the chunk commits); the rest goes back to
+    pending, not counted as an attempt, and the run notes why so the dispatcher pauses the broadcast."""
+    price = await price_chunk(uow, run.broadcast.organization_id, [c.wa_id for _, c, _ in ready],
+                              run.template.category)
+    count = affordable(price)
+    if count < len(ready):
+        short = ready[count:]
+        await claims.back_to_pending(uow.session, [(row.id, now, s.NO_CREDITS) for row, _, _ in short], now,
+                                     uncount=True)
+        need = sum(price.units[count:])
+        run.short_of_credits = (f"the next {len(short):,} messages need {rupees(need)} and "
+                                f"{rupees(price.available - sum(price.units[:count]))} is left.")
+    return ready[:count], ChunkPrice(price.units[:count], price.markets[:count], price.available)
 
 
 async def _conversations(uow: UnitOfWork, phone: PhoneNumber, contact_ids: list[int], now: datetime

@@ -39,6 +39,7 @@ from softdukan.platform.uow import UnitOfWork
 from softdukan.template.models import APPROVED, MessageTemplate
 from softdukan.template.sending import parse_spec
 from softdukan.template.variables import AnyTemplate, FrozenTemplate
+from softdukan.wallet.service import check_low_balance
 
 log = structlog.get_logger(__name__)
 DISPATCH_TASK = "broadcast.dispatch"
@@ -119,7 +120,7 @@ async def recover(uow: UnitOfWork, run: Run, now: datetime) -> None:
                 and await status_waiting_for(uow, run.account.id, message.biz_opaque_callback_data)):
             await fail_messages(uow, [{"m_id": message.id, "m_code": None, "m_title": "Not confirmed by WhatsApp",
                                        "m_details": "No answer or status came for this attempt; sent again.",
-                                       "m_at": now}])
+                                       "m_at": now}], run.broadcast.organization_id)
             await claims.back_to_pending(uow.session, [(recipient.id, now, s.UNCONFIRMED)], now)
         else:  # a status may still come (or is stored and not routed yet): look again later
             again = max(now + timedelta(seconds=5), (recipient.claimed_at or now) + run.confirm_after)
@@ -185,6 +186,10 @@ async def _next_chunk(uow: UnitOfWork, run: Run, size: int, claim_lease: timedel
         await uow.release()
         return None
     attempts = await prepare(uow, run, claimed, now)
+    if run.short_of_credits is not None:
+        await pause_broadcast(uow, broadcast, s.INSUFFICIENT_CREDITS, run.short_of_credits)
+    if attempts:
+        await check_low_balance(uow, broadcast.organization_id)
     await uow.release()  # messages and claims are durable before any request leaves
     return attempts
 

@@ -1,29 +1,30 @@
-"""The credit estimate shown before sending: eligible recipients × the category's price per delivered message.
+"""The credit estimate shown before sending: each eligible recipient priced as its send will hold (the rate card
+of the recipient's market for the template's category, plus the plan's markup; softdukan/wallet/rates.py).
 
-SEAM (wallet issue 5): rate cards per market and the plan's markup replace this table; until then every
-recipient is priced at India's rates (reference §8.3), in 1/10,000 rupee. Authentication and utility cost the
-same; service conversations are free and are never broadcast.
+Recipients are counted by the first digits of their number (enough to tell the country calling code), so the
+estimate is one grouped query, whatever the audience's size.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections import Counter
 
-MARKETING_2026 = datetime(2026, 1, 1, tzinfo=UTC)
-UNIT = 10_000  # price units per rupee
+from softdukan.platform.uow import UnitOfWork
+from softdukan.wallet.charging import prices
+from softdukan.wallet.markets import market_of
 
-
-def price_units(category: str, at: datetime) -> int:
-    category = category.upper()
-    if category == "MARKETING":
-        return 8631 if at >= MARKETING_2026 else 7846
-    if category in ("UTILITY", "AUTHENTICATION"):
-        return 1150
-    return 0
+PREFIX_DIGITS = 4  # the longest calling codes have 3 digits; a 4th tells NANP's +1 from the rest
 
 
-def estimate_units(category: str, eligible: int, at: datetime) -> int:
-    return price_units(category, at) * max(0, eligible)
+async def estimate_units(uow: UnitOfWork, organization_id: int, category: str, by_prefix: Counter[str]) -> int:
+    """What the eligible recipients (counted by number prefix) hold, in units of ₹0.0001."""
+    markets: Counter[str] = Counter()
+    for prefix, count in by_prefix.items():
+        markets[market_of(prefix.ljust(12, "0"))] += count
+    if not markets:
+        return 0
+    table = await prices(uow, organization_id, set(markets), uow.clock.now().date())
+    return sum(table.hold_units(market, category) * count for market, count in markets.items())
 
 
 def rupees(units: int) -> str:

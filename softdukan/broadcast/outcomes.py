@@ -78,4 +78,6 @@ PAUSE_NOTICES = {
     "account_blocked": "WhatsApp refused to send from this account ({detail}). The broadcast is paused; fix the "
                        "account and resume it.",
     s.BY_USER: "Paused by {who}.",
+    s.INSUFFICIENT_CREDITS: "WhatsApp credits ran out: {detail} The broadcast is paused and resumes by itself as "
+                            "soon as you add credits (Settings → WhatsApp credits).",
 }

@@ -3,7 +3,7 @@ with the notice the dashboard shows and a live event. Resuming is the user's dec
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from softdukan.broadcast import states as s
 from softdukan.broadcast.events import BroadcastPaused, progressed
@@ -36,3 +36,20 @@ async def pause_broadcast(uow: UnitOfWork, broadcast: Broadcast, reason: str, de
                                  name=broadcast.name, notice=text[:300]))
     progressed(uow, broadcast.organization_id, broadcast.id, s.PAUSED, force=True)
     return True
+
+
+async def resume_after_recharge(uow: UnitOfWork, organization_id: int) -> list[int]:
+    """Credits came in: broadcasts the empty wallet paused go on (a guarded UPDATE from paused-for-credits, so a
+    broadcast the user paused or cancelled meanwhile stays as it is). Returns their ids."""
+    from softdukan.broadcast.dispatch import enqueue_dispatch
+
+    now = uow.clock.now()
+    ids = list((await uow.session.execute(
+        update(Broadcast).where(Broadcast.organization_id == organization_id, Broadcast.status == s.PAUSED,
+                                Broadcast.pause_reason == s.INSUFFICIENT_CREDITS)
+        .values(status=s.SENDING, pause_reason=None, notice=None, paused_at=None, updated_at=now)
+        .returning(Broadcast.id).execution_options(synchronize_session=False))).scalars())
+    for broadcast in (await uow.session.execute(select(Broadcast).where(Broadcast.id.in_(ids)))).scalars():
+        enqueue_dispatch(uow, broadcast)
+        progressed(uow, organization_id, broadcast.id, s.SENDING, force=True)
+    return ids

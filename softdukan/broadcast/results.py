@@ -16,6 +16,7 @@ from softdukan.broadcast.outcomes import LIMIT_WAIT, MAX_RETRIES, NEXT_DAY, deci
 from softdukan.conversation import status as st
 from softdukan.conversation.models import Message
 from softdukan.platform.uow import UnitOfWork
+from softdukan.wallet.charging import release_messages
 from softdukan.whatsapp.errors import GraphError
 
 
@@ -90,7 +91,8 @@ async def record_answers(uow: UnitOfWork, broadcast: Broadcast, answers: list[An
     await claims.back_to_pending(session, b.untried, now, uncount=True)
     await claims.back_to_pending(session, b.waiting, now, state=s.WAITING)
     await claims.fail(session, b.fails, now)
-    await fail_messages(uow, b.failed_messages)
+    await fail_messages(uow, b.failed_messages, broadcast.organization_id)
+    await release_messages(uow, broadcast.organization_id, b.drop, "not-sent")  # before their rows go
     await claims.drop_unsent_messages(session, broadcast.organization_id, b.drop)
     if b.unconfirmed:  # the answer was lost: the status webhook (our id in callback data) decides; wait for it
         await claims.extend_lease(session, b.unconfirmed, now + confirm_after)
@@ -110,8 +112,10 @@ def _failed_message(message_id: int, code: int | None, title: str, details: str 
     return {"m_id": message_id, "m_code": code, "m_title": title[:300], "m_details": details, "m_at": now}
 
 
-async def fail_messages(uow: UnitOfWork, rows: list[dict[str, object]]) -> None:
+async def fail_messages(uow: UnitOfWork, rows: list[dict[str, object]], organization_id: int) -> None:
+    """Failed attempts: the rows fail with the error and their credit holds go back."""
     if rows:
+        await release_messages(uow, organization_id, [int(str(r["m_id"])) for r in rows], "failed")
         m = Message.__table__.c
         await uow.session.execute(
             update(Message.__table__).where(m.id == bindparam("m_id"), m.status_rank < st.RANK[st.FAILED])

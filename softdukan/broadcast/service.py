@@ -10,6 +10,7 @@ launch (now or scheduled in the organization's timezone), pause, resume, cancel,
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from softdukan.auth.subject import Subject
 from softdukan.broadcast import audience as aud
 from softdukan.broadcast import states as s
 from softdukan.broadcast.dispatch import enqueue_dispatch
-from softdukan.broadcast.estimate import estimate_units
+from softdukan.broadcast.estimate import PREFIX_DIGITS, estimate_units
 from softdukan.broadcast.events import progressed
 from softdukan.broadcast.funnel import Funnel, RecipientRow, build_funnel
 from softdukan.broadcast.models import Broadcast, BroadcastRecipient
@@ -199,24 +200,31 @@ class BroadcastService:
         spec = _spec(template, broadcast.variables)
         classified = aud.classify(template, spec)
         condition = await aud.contact_condition(uow, broadcast, region)
-        rows = await uow.session.execute(select(classified.reason, func.count(Contact.id)).where(
-            Contact.organization_id == broadcast.organization_id, condition).group_by(classified.reason))
+        prefix = func.substr(Contact.wa_id, 1, PREFIX_DIGITS)
+        rows = await uow.session.execute(select(classified.reason, prefix, func.count(Contact.id)).where(
+            Contact.organization_id == broadcast.organization_id, condition).group_by(classified.reason, prefix))
         result = Breakdown(tier=left.tier, remaining_allowance=left.remaining)
-        for reason, n in rows:
+        eligible_by_prefix: Counter[str] = Counter()
+        for reason, digits, n in rows:
             result.total += int(n)
             if reason is None:
                 result.eligible += int(n)
+                eligible_by_prefix[str(digits or "")] += int(n)
             else:
                 setattr(result, reason, getattr(result, reason) + int(n))
         if broadcast.audience.get("kind") == "list":
             entries = aud.parse_list(broadcast.audience.get("numbers", []), region)
             new = len(entries.valid) - result.total  # numbers that become contacts at launch
             result.eligible += max(0, new)
+            if new > 0:  # numbers not yet contacts: priced at the list's most common country
+                common = Counter(number[:PREFIX_DIGITS] for number in entries.valid).most_common(1)
+                eligible_by_prefix[common[0][0] if common else ""] += new
             result.invalid_number, result.duplicate = len(entries.invalid), entries.duplicates
             result.total = len(entries.valid) + len(entries.invalid) + entries.duplicates
         if left.remaining is not None:
             result.over_tier = max(0, result.eligible - left.remaining)
-        result.estimate_units = estimate_units(template.category, result.eligible, uow.clock.now())
+        result.estimate_units = await estimate_units(uow, broadcast.organization_id, template.category,
+                                                     eligible_by_prefix)
         return result
 
     async def preview(self, uow: UnitOfWork, subject: Subject, broadcast: Broadcast, contact_id: int | None = None

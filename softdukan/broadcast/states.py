@@ -21,6 +21,7 @@ TIER_LIMIT = "messaging_limit"  # the portfolio's 24-hour allowance is used up
 RETRY_LATER = "retry"  # rate limited (130429, 131056), or Meta hiccup: backoff
 NEXT_DAY = "meta_held_back"  # 131049: Meta chose not to deliver; try on a following day
 UNCONFIRMED = "unconfirmed"  # an attempt whose answer was lost and no status came within the confirm time
+NO_CREDITS = "insufficient_credits"  # the wallet could not hold its price: waits for a recharge (paused)
 
 SKIP_LABELS = {
     OPTED_OUT: "Opted out of marketing",
@@ -34,3 +35,4 @@ SKIP_LABELS = {
 BY_USER, TEMPLATE_PAUSED, TEMPLATE_DISABLED, TEMPLATE_RECATEGORIZED, NUMBER_DISCONNECTED, TEMPLATE_GONE = (
     "user", "template_paused", "template_disabled", "template_recategorized", "number_disconnected",
     "template_unavailable")
+INSUFFICIENT_CREDITS = "insufficient_credits"  # the wallet ran dry; resumes by itself after a recharge

@@ -8,7 +8,7 @@ Send `Idempotency-Key` to retry safely: a retry with the same key never sends a 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -19,6 +19,7 @@ from softdukan.conversation.media.models import MediaFile
 from softdukan.conversation.media.serve import media_response, stored_media
 from softdukan.conversation.models import Message
 from softdukan.conversation.schemas import (
+    ChargeBrief,
     ContactOut,
     ConversationOut,
     ConversationPage,
@@ -50,7 +51,7 @@ def media_out(media: MediaFile | None) -> MediaOut | None:
                     sha256=media.sha256, error=media.error, error_code=media.error_code)
 
 
-def message_out(m: Message, media: MediaFile | None = None) -> MessageOut:
+def message_out(m: Message, media: MediaFile | None = None, charge: Any = None) -> MessageOut:
     error = (ErrorOut(code=m.error_code, title=m.error_title, details=m.error_details)
              if m.error_code is not None or m.error_title else None)
     return MessageOut(
@@ -59,7 +60,9 @@ def message_out(m: Message, media: MediaFile | None = None) -> MessageOut:
         wamid=m.wamid, context_wamid=m.context_wamid, reaction_emoji=m.reaction_emoji, referral=m.referral,
         occurred_at=m.occurred_at, accepted_at=m.accepted_at, sent_at=m.sent_at, delivered_at=m.delivered_at,
         read_at=m.read_at, failed_at=m.failed_at, error=error, pricing_category=m.pricing_category,
-        pricing_type=m.pricing_type, billable=m.billable, origin=m.origin, media=media_out(media))
+        pricing_type=m.pricing_type, billable=m.billable, origin=m.origin, media=media_out(media),
+        charge=ChargeBrief(state=charge.state, category=charge.category, market=charge.market,
+                           held_units=charge.held_units, charged_units=charge.charged_units) if charge else None)
 
 
 def conversation_out(view: ConversationView) -> ConversationOut:
@@ -106,7 +109,8 @@ async def post_message(body: SendMessageIn, uow: UoW, subject: Requires["convers
 async def get_message(message_id: PathId, uow: UoW, subject: Requires["conversations:read"]) -> MessageOut:
     message = await listing.message(uow, subject, message_id)
     media = await listing.media_of(uow, subject, [message])
-    return message_out(message, media.get(message.id))
+    charges = await listing.charges_of(uow, subject, [message])
+    return message_out(message, media.get(message.id), charges.get(message.id))
 
 
 @router.get("/messages/{message_id}/media", response_class=Response, responses={
@@ -140,8 +144,9 @@ async def list_messages(conversation_id: PathId, uow: UoW, subject: Requires["co
                         cursor: Cursor = None, limit: Limit = 50) -> MessagePage:
     """Newest first; pass `next_cursor` back as `cursor` for older messages."""
     rows, next_cursor = await listing.messages(uow, subject, conversation_id, limit=limit, cursor=cursor)
-    media = await listing.media_of(uow, subject, rows)
-    return MessagePage(data=[message_out(m, media.get(m.id)) for m in rows], next_cursor=next_cursor)
+    media, charges = await listing.media_of(uow, subject, rows), await listing.charges_of(uow, subject, rows)
+    return MessagePage(data=[message_out(m, media.get(m.id), charges.get(m.id)) for m in rows],
+                       next_cursor=next_cursor)
 
 
 @router.post("/conversations/{conversation_id}/read", response_model=ConversationOut, responses=error_responses(404))

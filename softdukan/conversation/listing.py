@@ -48,6 +48,7 @@ class Thread:
     business_reactions: dict[str, str]  # target wamid → the emoji the business reacted with
     older_cursor: str | None
     media: dict[int, MediaFile] = field(default_factory=dict)  # message id → its stored (or pending) file
+    charges: dict[int, Any] = field(default_factory=dict)  # message id → its credit charge (wallet.MessageCharge)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -184,7 +185,14 @@ async def thread(uow: UnitOfWork, subject: Subject, conversation_id: int, *, cur
                  for m in rows if m.type == "reaction" and m.direction == "out" and m.status != "failed"}
     shown = [m for m in rows if m.type != "reaction"]
     return Thread(view, shown, await quoted(uow, subject, shown), {k: v for k, v in reactions.items() if v}, older,
-                  await media_of(uow, subject, shown))
+                  await media_of(uow, subject, shown), await charges_of(uow, subject, shown))
+
+
+async def charges_of(uow: UnitOfWork, subject: Subject, rows: list[Message]) -> dict[int, Any]:
+    """The credit charges of these messages' templates (held, charged, free or released)."""
+    from softdukan.wallet.usage import charges_for
+
+    return await charges_for(uow, subject.organization_id, [m.id for m in rows if m.type == "template"])
 
 
 async def media_of(uow: UnitOfWork, subject: Subject, rows: list[Message]) -> dict[int, MediaFile]:

@@ -113,6 +113,9 @@ async def mark_send_failed(uow: UnitOfWork, message: Message, *, code: int | Non
     message.error_code, message.error_title, message.error_details = code, title[:300], details
     message.failed_at = message.failed_at or now
     await uow.flush()
+    from softdukan.wallet.charging import release_messages
+
+    await release_messages(uow, message.organization_id, [message.id], "send-failed")
     if await MessageRepository(uow.session).advance_status(message.id, st.FAILED, st.RANK[st.FAILED]):
         uow.emit(MessageStatusChanged(organization_id=message.organization_id,
                                       conversation_id=message.conversation_id, message_id=message.id,

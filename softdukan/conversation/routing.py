@@ -18,6 +18,7 @@ from softdukan.conversation.repository import ConversationRepository, MessageRep
 from softdukan.conversation.windows import CSW, FEP_REPLY_WITHIN
 from softdukan.number.models import PhoneNumber
 from softdukan.platform.uow import UnitOfWork
+from softdukan.wallet.charging import on_message_status as settle_charge
 from softdukan.whatsapp.webhook import InboundMessage, MessageStatus, WaContact
 from softdukan.whatsapp.webhook.messages import ReactionContent, SystemContent
 
@@ -141,6 +142,7 @@ async def apply_status(uow: UnitOfWork, phone: PhoneNumber, status: MessageStatu
     moved = await messages.advance_status(message.id, status.status, st.rank(status.status))
     await uow.session.refresh(message)
     await on_message_status(uow, message)  # a broadcast's attempt: its recipient follows
+    await settle_charge(uow, message)  # its credit hold: charged, free or released, once
     if moved:
         uow.emit(MessageStatusChanged(organization_id=message.organization_id,
                                       conversation_id=message.conversation_id, message_id=message.id,

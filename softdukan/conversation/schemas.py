@@ -81,6 +81,14 @@ class MediaOut(BaseModel):
     error_code: int | None
 
 
+class ChargeBrief(BaseModel):
+    state: str = Field(description="held | charged | free | released | expired | uncollected")
+    category: str
+    market: str = Field(description="the recipient's pricing market, e.g. IN")
+    held_units: int = Field(description="₹0.0001 units set aside when queued")
+    charged_units: int | None = Field(description="₹0.0001 units charged (≤ held)")
+
+
 class MessageOut(BaseModel):
     id: int
     conversation_id: int
@@ -108,6 +116,8 @@ class MessageOut(BaseModel):
     origin: str | None = Field(default=None, description="None: Cloud API; history: imported from the WhatsApp "
                                                          "Business app; business_app: sent from the Business app")
     media: MediaOut | None = None
+    charge: ChargeBrief | None = Field(default=None, description="a template's WhatsApp credits: held when queued, "
+                                                                "charged on delivery, or free/released")
 
 
 class ContactOut(BaseModel):

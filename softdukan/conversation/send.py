@@ -118,8 +118,17 @@ async def check_template(uow: UnitOfWork, subject: Subject, target: Target, mess
 
 
 async def reserve_credit(uow: UnitOfWork, target: Target, message: Message) -> None:
-    """SEAM (wallet issue): take the hold for this message's category and country, or refuse (the API stops
-    at ₹0). Free-form replies inside the customer service window are free, so there is nothing to hold yet."""
+    """Takes the hold for a template's category and the recipient's market, or refuses (402 `insufficient_credits`:
+    the API stops at ₹0). Free-form messages only go inside the customer service window, which is free: nothing
+    to hold, so replies keep flowing at ₹0."""
+    if message.type != "template":
+        return
+    from softdukan.wallet.charging import hold_for_message
+    from softdukan.wallet.service import check_low_balance
+
+    await hold_for_message(uow, message, target.contact.wa_id, str((message.content or {}).get("category") or
+                                                                   "marketing"))
+    await check_low_balance(uow, message.organization_id)
 
 
 async def _context_in_conversation(uow: UnitOfWork, target: Target, wamid: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import String, cast, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from softdukan.kit.upsert import insert_ignore
@@ -205,3 +205,65 @@ async def account(session: AsyncSession, code: str, *, asset: str, kind: str, or
     return found
 
 
+
+
+async def reserve_many(session: AsyncSession, *, organization_id: int, wallet: LedgerAccount,
+                       counter: LedgerAccount, holds: Sequence[tuple[str, int]], expires_at: datetime,
+                       now: datetime) -> dict[str, int]:
+    """Holds for a batch of sends (a broadcast chunk): all of them or none (`InsufficientCredits`). One guarded
+    move of the wallet for the total and one pending transaction whose entries name each hold, instead of a
+    transaction per message. Keys held before (a retried chunk) are returned without holding again.
+    Returns {key: hold id}."""
+    if not holds:
+        return {}
+    if any(not isinstance(amount, int) or amount <= 0 for _, amount in holds):
+        raise Invalid("invalid_amount", "A hold is a positive integer amount.")
+    if wallet.asset != counter.asset:
+        raise Invalid("unbalanced", "A hold moves one asset.")
+    h = LedgerHold.__table__.c
+    keys = [key for key, _ in holds]
+    found = dict((await session.execute(select(h.key, h.id).where(h.key.in_(keys)))).all())
+    fresh = [(key, amount) for key, amount in holds if key not in found]
+    if not fresh:
+        return found
+    total = sum(amount for _, amount in fresh)
+    legs = [Leg(wallet.id, DEBIT, total), Leg(counter.id, CREDIT, total)]
+    await _move(session, legs, pending=True)
+    returning = insert(LedgerHold.__table__).returning(h.key, h.id, sort_by_parameter_order=True)
+    inserted = await session.execute(returning, [
+        {"key": key, "organization_id": organization_id, "wallet_account_id": wallet.id,
+         "counter_account_id": counter.id, "amount": amount, "state": HOLD_PENDING, "expires_at": expires_at,
+         "created_at": now} for key, amount in fresh])
+    ids = dict(inserted.all())
+    transaction_id = (await session.execute(insert(LedgerTransaction.__table__).returning(
+        LedgerTransaction.__table__.c.id), [{
+            "idempotency_key": f"{fresh[0][0]}:reserve-batch", "fingerprint": _fingerprint("hold", legs, PENDING),
+            "kind": "hold", "effective_at": now, "reverses_id": None, "external_ref": None,
+            "details": {"holds": len(fresh)}, "created_at": now}])).scalar_one()
+    await session.execute(insert(LedgerEntry.__table__), [
+        {"transaction_id": transaction_id, "account_id": account_id, "direction": direction, "amount": amount,
+         "status": PENDING, "hold_id": ids[key], "created_at": now}
+        for key, amount in fresh
+        for account_id, direction in ((wallet.id, DEBIT), (counter.id, CREDIT))])
+    return found | ids
+
+
+async def release_many(session: AsyncSession, hold_ids: Sequence[int], *, resolution: str, now: datetime,
+                       expired: bool = False) -> list[int]:
+    """Gives back every still-pending hold of `hold_ids` (sends that never left, failed chunks): one guarded
+    UPDATE of the holds and one move per account for their sum. Returns the ids this call released."""
+    if not hold_ids:
+        return []
+    h = LedgerHold.__table__.c
+    rows = (await session.execute(
+        update(LedgerHold.__table__).where(h.id.in_(list(hold_ids)), h.state == HOLD_PENDING)
+        .values(state=HOLD_EXPIRED if expired else HOLD_VOIDED, resolved_at=now,
+                resolution_key=resolution + ":" + cast(h.id, String))
+        .returning(h.id, h.wallet_account_id, h.counter_account_id, h.amount))).all()
+    totals: dict[tuple[int, int], int] = defaultdict(int)
+    for row in rows:
+        totals[(row.wallet_account_id, row.counter_account_id)] += row.amount
+    for (wallet_id, counter_id), amount in totals.items():
+        await _move(session, [Leg(wallet_id, DEBIT, amount), Leg(counter_id, CREDIT, amount)], pending=True,
+                    sign=-1)
+    return [row.id for row in rows]

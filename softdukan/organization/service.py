@@ -60,6 +60,11 @@ class OrganizationService:
         org = await self.create(uow, name=business_name, owner=user)
         audit_service.record(uow, "auth.signed_up", organization_id=org.id, actor_type="user",
                              actor_id=user.id, actor_label=user.email, ip=ip, target=org, target_label=org.name)
+        if uow.settings.signup_credit_units > 0:  # the welcome credit: promotional, untaxed, once per organization
+            from softdukan.wallet.service import grant
+
+            await grant(uow, org.id, units=uow.settings.signup_credit_units, key=f"signup:{org.id}",
+                        reason="Welcome credit")
         return user, org
 
     async def subject_for(self, uow: UnitOfWork, user: User, organization_id: int,

@@ -1,7 +1,8 @@
-"""The sandbox: a faithful local Meta (Graph API, signed webhooks, virtual customers) under /sandbox/graph.
+"""The sandbox: a faithful local Meta (Graph API, signed webhooks, virtual customers) under /sandbox/graph, and
+a local Razorpay (orders, payments, refunds, checkout page, signed webhooks) under /sandbox/razorpay.
 
-`mount(app)` adds it to an app: the control API, Meta's paths and the handler that renders Meta's error body.
-Python callers use `softdukan.sandbox.service`.
+`mount(app)` adds both to an app: the control APIs, the providers' paths and the handlers that render their
+error bodies. Python callers use `softdukan.sandbox.service`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 PREFIX = "/sandbox/graph"
+RAZORPAY_PREFIX = "/sandbox/razorpay"
 
 
 def mount(app: FastAPI) -> None:
@@ -18,3 +20,16 @@ def mount(app: FastAPI) -> None:
     app.add_exception_handler(GraphFault, graph_fault_handler)
     app.include_router(control.router, prefix=PREFIX)
     app.include_router(graph.router, prefix=PREFIX)
+    _mount_razorpay(app)
+
+
+def _mount_razorpay(app: FastAPI) -> None:
+    import softdukan.sandbox.razorpay.tasks  # noqa: F401  registers the webhook deliveries wherever it is mounted
+    from softdukan.sandbox.razorpay import checkout
+    from softdukan.sandbox.razorpay.errors import RazorpayFault, razorpay_fault_handler
+    from softdukan.sandbox.razorpay.routes import api, control
+
+    app.add_exception_handler(RazorpayFault, razorpay_fault_handler)
+    app.include_router(control.router, prefix=RAZORPAY_PREFIX)
+    app.include_router(api.router, prefix=RAZORPAY_PREFIX)
+    app.include_router(checkout.router, prefix=RAZORPAY_PREFIX)

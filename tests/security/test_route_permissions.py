@@ -17,6 +17,7 @@ SIGNED_IN_OR_PUBLIC = {
     "/switch-organization", "/no-organization", "/settings/profile", "/settings/password", "/events",
     "/healthz", "/mailbox", "/mailbox/{email_id}",
     "/webhooks/whatsapp",  # Meta's callback: the app secret's signature (POST) or the verify token (GET)
+    "/webhooks/razorpay",  # Razorpay's callback: the webhook secret's signature
 }
 # the staff backoffice authenticates staff, not tenant permissions
 STAFF_PREFIX = "/backoffice"
@@ -25,6 +26,9 @@ SANDBOX_GRAPH_PREFIX = "/sandbox/graph"
 # the phone simulator plays the sandbox's customers, like Meta's own test phone: no product sign-in, CSRF-checked
 # forms; mounted only when SANDBOX is on (settings.sandbox), never on a production server with a real Graph API
 SANDBOX_PHONE_PREFIX = "/sandbox/phone"
+# the sandbox Razorpay (a local payment gateway): Basic auth of its own merchants, Razorpay's error bodies; its
+# checkout page plays the gateway's hosted page (CSRF-checked form); control API unauthenticated
+SANDBOX_RAZORPAY_PREFIX = "/sandbox/razorpay"
 # Writes a reader may make on themselves; the service demands the write permission for anyone else.
 SELF_SERVICE_WRITES = {"/settings/members/{member_id}/remove"}  # "leave organization"
 
@@ -43,7 +47,7 @@ def test_every_route_declares_its_permission(app) -> None:  # type: ignore[no-un
     undeclared = []
     for info in api_routes(app):
         if info.path in ANY_API_KEY | SIGNED_IN_OR_PUBLIC or info.path.startswith(
-                (STAFF_PREFIX, SANDBOX_GRAPH_PREFIX, SANDBOX_PHONE_PREFIX)):
+                (STAFF_PREFIX, SANDBOX_GRAPH_PREFIX, SANDBOX_PHONE_PREFIX, SANDBOX_RAZORPAY_PREFIX)):
             continue
         if not declared_permissions(info.route.dependant):
             undeclared.append(f"{sorted(info.methods)} {info.path}")

@@ -20,6 +20,9 @@ from sqlalchemy import func, select
 
 from softdukan.audit.models import AuditEvent
 from softdukan.auth.models import ApiKey, Role
+from softdukan.billing.models import BillingDocument, BillingProfile
+from softdukan.billing.profile import ProfileInput, billing_profile_service
+from softdukan.billing.service import LineIn, billing_service
 from softdukan.broadcast.models import Broadcast
 from softdukan.broadcast.service import BroadcastInput, broadcast_service
 from softdukan.contact.attributes import attribute_service
@@ -48,7 +51,7 @@ from tests.support.factories import PASSWORD, browser_sign_in, csrf_from, make_o
 # Pages that are not tenant pages: staff-only (their own auth) and the public sign-in/sign-up flows.
 NOT_TENANT = re.compile(r"^/(backoffice|static|sign-|forgot-password|reset-password|invitations/accept|sandbox)")
 SECRET_NAMES = ("Alpha Secret Team", "alpha-secret-role", "Alpha secret order", "alpha_secret_template",
-                "Alpha secret segment", "Alpha secret broadcast")
+                "Alpha secret segment", "Alpha secret broadcast", "Alpha Secret Billing LLP")
 
 
 async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[no-untyped-def]
@@ -88,6 +91,11 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
             name=SECRET_NAMES[5], template_id=victim_template.id, audience={"kind": "all"}))
         victim_message = await record_outbound(uow, wa_number, victim_contact, type="text",
                                                content={"body": SECRET_NAMES[2]}, preview=SECRET_NAMES[2])
+        await billing_profile_service.save(uow, a.subject, ProfileInput(
+            legal_name=SECRET_NAMES[6], address_line1="1 Secret Lane", city="Pune", state_code="27",
+            pin_code="411001", email="billing@alpha.example", gstin="27AAPFU0939F1ZV"))
+        victim_invoice = await billing_service.issue_invoice(uow, a.org.id, lines=[LineIn("Recharge", 10_000)],
+                                                             source="wallet_recharge", source_id="victim", paid=True)
         email = (await uow.session.execute(select(OutboundEmail).where(
             OutboundEmail.to_address == "victim-invitee@example.com"))).scalar_one()
     ids = {"email_id": email.id, "member_id": membership.id, "membership_id": membership.id, "team_id": team.id,
@@ -97,7 +105,7 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
            "conversation_id": victim_message.conversation_id, "message_id": victim_message.id,
            "template_id": victim_template.id, "contact_id": victim_contact.id,
            "attribute_id": victim_attribute.id, "import_id": victim_import.id, "segment_id": victim_segment.id,
-           "broadcast_id": victim_broadcast.id}
+           "broadcast_id": victim_broadcast.id, "document_id": victim_invoice.id}
     return a, ids
 
 
@@ -127,6 +135,10 @@ async def snapshot(runtime, org_id: int) -> dict[str, Any]:  # type: ignore[no-u
             "segments": await rows(Segment, Segment.id, Segment.name, Segment.definition),
             "broadcasts": await rows(Broadcast, Broadcast.id, Broadcast.name, Broadcast.status, Broadcast.audience,
                                      Broadcast.variables),
+            "billing_profiles": await rows(BillingProfile, BillingProfile.id, BillingProfile.legal_name,
+                                           BillingProfile.gstin, BillingProfile.updated_at),
+            "billing_documents": await rows(BillingDocument, BillingDocument.id, BillingDocument.number,
+                                            BillingDocument.status, BillingDocument.total_paise),
             "invitations": await rows(Invitation, Invitation.id, Invitation.revoked_at, Invitation.accepted_at),
             "audit": (await session.execute(select(func.count()).select_from(AuditEvent)
                                             .where(AuditEvent.organization_id == org_id))).scalar_one(),

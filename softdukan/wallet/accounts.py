@@ -1,0 +1,47 @@
+"""The wallet's ledger accounts: one credit-normal wallet per organization (never below zero), the usage revenue
+account its holds and charges go to, and the promotional-credit expense that grants come from. All in wcc units
+(`INR/4`). Created on first use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from softdukan.ledger import service as ledger
+from softdukan.ledger.models import WCC, LedgerAccount
+
+USAGE, PROMO = "revenue:wcc_usage", "expense:promo_credits"
+
+
+def wallet_code(organization_id: int) -> str:
+    return f"wallet:{organization_id}"
+
+
+async def wallet(session: AsyncSession, organization_id: int, now: datetime) -> LedgerAccount:
+    return await ledger.account(session, wallet_code(organization_id), asset=WCC, kind="wallet",
+                                organization_id=organization_id, no_overdraft=True, now=now)
+
+
+async def locked_wallet(session: AsyncSession, organization_id: int, now: datetime) -> LedgerAccount:
+    """The wallet row locked for this transaction (PostgreSQL `FOR UPDATE`; on SQLite the write lock), so what it
+    shows as available stays true until commit."""
+    account = await wallet(session, organization_id, now)
+    locked = await session.scalar(select(LedgerAccount).where(LedgerAccount.id == account.id).with_for_update()
+                                  .execution_options(populate_existing=True))
+    assert locked is not None
+    return locked
+
+
+async def usage(session: AsyncSession, now: datetime) -> LedgerAccount:
+    return await ledger.account(session, USAGE, asset=WCC, kind="revenue", now=now)
+
+
+async def promo(session: AsyncSession, now: datetime) -> LedgerAccount:
+    return await ledger.account(session, PROMO, asset=WCC, kind="expense", now=now)
+
+
+async def peek_wallet(session: AsyncSession, organization_id: int) -> LedgerAccount | None:
+    """The wallet without creating it (pages that only read)."""
+    return await session.scalar(select(LedgerAccount).where(LedgerAccount.code == wallet_code(organization_id)))

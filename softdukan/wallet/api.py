@@ -1,0 +1,112 @@
+"""/v1/wallet: the WhatsApp credits balance, the low-balance alert, usage by month, category and country, and
+the charged messages behind it. Amounts are integers in units of ₹0.0001 (`*_units`), with a formatted copy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from softdukan.kit.ids import MAX_ID
+from softdukan.platform.deps import Requires, UoW
+from softdukan.platform.http import error_responses
+from softdukan.wallet import usage
+from softdukan.wallet.charging import rupees
+from softdukan.wallet.models import MessageCharge
+from softdukan.wallet.service import MAX_THRESHOLD, set_threshold, summary_for
+
+router = APIRouter(tags=["wallet"])
+Month = Annotated[str | None, Query(max_length=7, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM, India time; "
+                                                                                          "default: this month")]
+
+
+class WalletOut(BaseModel):
+    balance_units: int = Field(description="credited minus charged, in ₹0.0001")
+    held_units: int = Field(description="set aside for messages on their way (settled or released by WhatsApp's "
+                                        "pricing webhooks)")
+    available_units: int = Field(description="what new sends can hold; sends stop when a message's price exceeds it")
+    low_balance_threshold_units: int
+    low: bool
+    balance: str
+    held: str
+    available: str
+    unit: str
+
+
+class WalletPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    low_balance_threshold_units: int = Field(ge=0, le=MAX_THRESHOLD, description="alert below this available "
+                                                                                 "balance (e-mail and banner)")
+
+
+class UsageLine(BaseModel):
+    key: str
+    label: str
+    messages: int
+    units: int
+
+
+class UsageOut(BaseModel):
+    month: str
+    total_units: int
+    messages: int
+    by_category: list[UsageLine]
+    by_country: list[UsageLine]
+    months: list[dict[str, Any]] = Field(description="the last 12 months: month, messages, units")
+
+
+class ChargeOut(BaseModel):
+    id: int
+    message_id: int
+    broadcast_id: int | None
+    category: str
+    market: str
+    held_units: int
+    charged_units: int | None
+    shortfall_units: int
+    state: str
+    pricing_model: str | None
+    pricing_type: str | None
+    charged_at: datetime | None
+
+    @classmethod
+    def of(cls, c: MessageCharge) -> ChargeOut:
+        return cls(id=c.id, message_id=c.message_id, broadcast_id=c.broadcast_id, category=c.category,
+                   market=c.market, held_units=c.held_units, charged_units=c.charged_units,
+                   shortfall_units=c.shortfall_units, state=c.state, pricing_model=c.pricing_model,
+                   pricing_type=c.pricing_type, charged_at=c.charged_at)
+
+
+@router.get("/wallet", response_model=WalletOut, responses=error_responses())
+async def get_wallet(uow: UoW, subject: Requires["wallet:read"]) -> WalletOut:
+    return WalletOut(**(await summary_for(uow, subject.organization_id)).as_json())  # type: ignore[arg-type]
+
+
+@router.patch("/wallet", response_model=WalletOut, responses=error_responses(400))
+async def patch_wallet(body: WalletPatch, uow: UoW, subject: Requires["wallet:write"]) -> WalletOut:
+    summary = await set_threshold(uow, subject, body.low_balance_threshold_units)
+    return WalletOut(**summary.as_json())  # type: ignore[arg-type]
+
+
+@router.get("/wallet/usage", response_model=UsageOut, responses=error_responses(400))
+async def get_usage(uow: UoW, subject: Requires["wallet:read"], month: Month = None) -> UsageOut:
+    now = uow.clock.now()
+    report = await usage.month_usage(uow, subject.organization_id, month or usage.month_of(now))
+    months = await usage.monthly_totals(uow, subject.organization_id, usage.last_months(now, 12))
+    return UsageOut(**report.as_json(), months=[{"month": m, "messages": n, "units": u, "amount": rupees(u)}
+                                                for m, n, u in months])
+
+
+@router.get("/wallet/charges", response_model=list[ChargeOut], responses=error_responses(400))
+async def list_charges(uow: UoW, subject: Requires["wallet:read"], month: Month = None,
+                       category: str | None = Query(default=None, max_length=40),
+                       country: str | None = Query(default=None, max_length=8, description="market code, e.g. IN"),
+                       broadcast_id: int | None = Query(default=None, ge=1, le=MAX_ID),
+                       before_id: int | None = Query(default=None, ge=1, le=MAX_ID),
+                       limit: int = Query(default=100, ge=1, le=500)) -> list[ChargeOut]:
+    rows = await usage.charges(uow, subject.organization_id, month or usage.month_of(uow.clock.now()),
+                               category=category, market=country, broadcast_id=broadcast_id, before_id=before_id,
+                               limit=limit)
+    return [ChargeOut.of(row) for row in rows]

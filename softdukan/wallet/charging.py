@@ -1,0 +1,291 @@
+"""Charging messages (issue 5 item 3; reference billing-india.md §1.3): every template send holds its price
+before it leaves; the first status that settles it charges (≤ the hold) or releases it.
+
+- Hold: a template message holds its category's price (Meta's rate for the recipient's market + the plan's
+  markup) on the organization's wallet, in the transaction that writes the message. The wallet can't cover it →
+  `InsufficientCredits` (402): the send is refused (single sends) or the broadcast pauses (broadcast chunks).
+  Free-form messages only go inside the customer-service window, which is free: they hold nothing.
+- Settle, from the message's pricing as status webhooks record it (statuses arrive shuffled and twice; the
+  decision depends only on what is known, and a hold resolves once):
+  failed → released · free_customer_service / free_entry_point / not billable → released as free ·
+  billable and delivered (delivered, read, played) → charged at the billed category's price, at most the hold
+  (above it, the difference is recorded as a shortfall, never taken) · billable but only `sent` → wait.
+  Legacy conversation-based pricing (CBP) charges the first message of each Meta conversation; the others in it
+  are free.
+- Sweep: a hold nobody resolved within HOLD_TTL is released as expired (we never charge without Meta's word);
+  if the delivery is reported later, the charge is taken then from the available balance, or recorded as
+  uncollected if it can't be covered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import structlog
+from sqlalchemy import insert, select, update
+
+from softdukan.conversation import status as st
+from softdukan.conversation.models import Message
+from softdukan.ledger import service as ledger
+from softdukan.ledger.models import LedgerAccount, LedgerHold
+from softdukan.platform.uow import UnitOfWork
+from softdukan.wallet import accounts
+from softdukan.wallet.markets import market_name, market_of
+from softdukan.wallet.models import CHARGED, EXPIRED, FREE, HELD, RELEASED, UNCOLLECTED, MessageCharge
+from softdukan.wallet.rates import DEFAULT_PLAN, PriceTable, billed_category, price_table
+
+log = structlog.get_logger(__name__)
+HOLD_TTL = timedelta(hours=72)
+DELIVERED = frozenset({st.DELIVERED, st.READ, st.PLAYED})
+FREE_TYPES = frozenset({"free_customer_service", "free_entry_point"})
+
+
+def rupees(units: int) -> str:
+    """'₹0.8631' style for per-message prices, '₹1,234.50' for sums (to the paisa when whole paise)."""
+    if units % 100 == 0:
+        return f"₹{units // 10_000:,}.{units % 10_000 // 100:02d}"
+    return f"₹{units // 10_000:,}.{units % 10_000:04d}"
+
+
+async def plan_of(uow: UnitOfWork, organization_id: int) -> str:
+    """SEAM (plans, issue 6): the organization's plan decides the markup; every organization is on Basic until
+    subscriptions exist."""
+    return DEFAULT_PLAN
+
+
+async def prices(uow: UnitOfWork, organization_id: int, markets: set[str], on: date) -> PriceTable:
+    return await price_table(uow.session, markets, on=on, plan=await plan_of(uow, organization_id),
+                             now=uow.clock.now())
+
+
+def _refusal(category: str, market: str, need: int, available: int, count: int = 1) -> ledger.InsufficientCredits:
+    what = f"{count:,} {category} messages" if count > 1 else f"This {category} message to {market_name(market)}"
+    error = ledger.InsufficientCredits(
+        f"{what} needs {rupees(need)} in WhatsApp credits and the wallet has {rupees(max(available, 0))} "
+        "available. Add credits in Settings → WhatsApp credits to send it.")
+    error.details = {"required_units": need, "available_units": max(available, 0), "category": category,
+                     "market": market}
+    return error
+
+
+async def hold_for_message(uow: UnitOfWork, message: Message, wa_id: str, category: str) -> MessageCharge:
+    """Holds a template message's price before it is queued; refuses with 402 when the wallet can't cover it."""
+    now, session = uow.clock.now(), uow.session
+    market = market_of(wa_id)
+    table = await prices(uow, message.organization_id, {market}, now.date())
+    units = table.hold_units(market, category)
+    wallet = await accounts.wallet(session, message.organization_id, now)
+    if wallet.available < units:
+        raise _refusal(category.lower(), market, units, wallet.available)
+    try:
+        hold = await ledger.reserve(session, key=f"hold:msg:{message.id}", organization_id=message.organization_id,
+                                    wallet=wallet, counter=await accounts.usage(session, now), amount=units,
+                                    expires_at=now + HOLD_TTL, now=now)
+    except ledger.InsufficientCredits:  # spent meanwhile by a concurrent send: the guard said no
+        raise _refusal(category.lower(), market, units, (await accounts.wallet(session, message.organization_id,
+                                                                                 now)).available) from None
+    charge = MessageCharge(organization_id=message.organization_id, message_id=message.id, hold_id=hold.id,
+                           market=table.market_priced(market), category=category.lower(), held_units=units,
+                           state=HELD, created_at=now)
+    session.add(charge)
+    await session.flush()
+    return charge
+
+
+@dataclass(frozen=True)
+class ChunkPrice:
+    units: list[int]  # per recipient, in order
+    markets: list[str]
+    available: int  # the wallet's available balance, locked until commit
+
+
+async def price_chunk(uow: UnitOfWork, organization_id: int, wa_ids: list[str], category: str) -> ChunkPrice:
+    now = uow.clock.now()
+    markets = [market_of(wa_id) for wa_id in wa_ids]
+    table = await prices(uow, organization_id, set(markets), now.date())
+    wallet = await accounts.locked_wallet(uow.session, organization_id, now)
+    return ChunkPrice([table.hold_units(m, category) for m in markets],
+                      [table.market_priced(m) for m in markets], wallet.available)
+
+
+def affordable(price: ChunkPrice) -> int:
+    """How many of the chunk, in order, the available balance covers."""
+    left, count = price.available, 0
+    for units in price.units:
+        if units > left:
+            break
+        left, count = left - units, count + 1
+    return count
+
+
+async def hold_for_chunk(uow: UnitOfWork, organization_id: int, message_ids: list[int], price: ChunkPrice,
+                         category: str, broadcast_id: int | None) -> None:
+    """Holds for a chunk's messages (all of them: `affordable` trimmed it first) and their charge rows."""
+    if not message_ids:
+        return
+    now, session = uow.clock.now(), uow.session
+    ids = await ledger.reserve_many(
+        session, organization_id=organization_id, wallet=await accounts.wallet(session, organization_id, now),
+        counter=await accounts.usage(session, now), expires_at=now + HOLD_TTL, now=now,
+        holds=[(f"hold:msg:{mid}", units) for mid, units in zip(message_ids, price.units, strict=False)])
+    await session.execute(insert(MessageCharge.__table__), [
+        {"organization_id": organization_id, "message_id": mid, "hold_id": ids[f"hold:msg:{mid}"],
+         "broadcast_id": broadcast_id, "market": market, "category": category.lower(), "held_units": units,
+         "shortfall_units": 0, "state": HELD, "created_at": now}
+        for mid, units, market in zip(message_ids, price.units, price.markets, strict=False)])
+
+
+async def release_messages(uow: UnitOfWork, organization_id: int, message_ids: list[int], reason: str) -> None:
+    """The messages never left, or failed: their holds go back to the wallet."""
+    if not message_ids:
+        return
+    now, c = uow.clock.now(), MessageCharge.__table__.c
+    rows = (await uow.session.execute(select(c.id, c.hold_id).where(
+        c.organization_id == organization_id, c.message_id.in_(message_ids), c.state == HELD))).all()
+    released = set(await ledger.release_many(uow.session, [r.hold_id for r in rows if r.hold_id], now=now,
+                                             resolution=f"release:{reason}"))
+    done = [r.id for r in rows if r.hold_id in released]
+    if done:
+        await uow.session.execute(update(MessageCharge.__table__).where(c.id.in_(done), c.state == HELD)
+                                  .values(state=RELEASED, resolved_at=now))
+
+
+def _decision(message: Message) -> str:
+    """charge | free | release | wait, from what the message's statuses told so far."""
+    if message.status == st.FAILED:
+        return "release"
+    pricing_known = message.pricing_type is not None or message.billable is not None or (
+        message.pricing_model is not None)
+    if not pricing_known:
+        return "wait"
+    free = (message.pricing_type in FREE_TYPES or message.billable is False
+            or billed_category(message.pricing_category) is None)
+    if free:
+        return "free"
+    return "charge" if message.status in DELIVERED else "wait"
+
+
+async def _cbp_already_charged(uow: UnitOfWork, message: Message) -> bool:
+    if message.pricing_model != "CBP" or not message.meta_conversation_id:
+        return False
+    m, c = Message.__table__.c, MessageCharge.__table__.c
+    found = await uow.session.scalar(
+        select(c.id).join(Message.__table__, m.id == c.message_id).where(
+            m.organization_id == message.organization_id, m.meta_conversation_id == message.meta_conversation_id,
+            c.state == CHARGED, c.message_id != message.id).limit(1))
+    return found is not None
+
+
+async def _charge_units(uow: UnitOfWork, charge: MessageCharge, message: Message) -> int:
+    billed = billed_category(message.pricing_category)
+    category = charge.category if billed in (None, "unknown") else billed
+    table = await prices(uow, charge.organization_id, {charge.market}, charge.created_at.date())
+    return table.charge_units(charge.market, category)
+
+
+async def on_message_status(uow: UnitOfWork, message: Message) -> None:
+    """Called by status routing after the status is recorded: settles or releases the message's hold once."""
+    if message.type != "template":
+        return
+    charge = await uow.session.scalar(select(MessageCharge).where(
+        MessageCharge.organization_id == message.organization_id, MessageCharge.message_id == message.id))
+    if charge is None or charge.state not in (HELD, EXPIRED):
+        return
+    decision = _decision(message)
+    if decision == "wait":
+        return
+    if decision == "charge" and await _cbp_already_charged(uow, message):
+        decision = "free"
+    if charge.state == EXPIRED:
+        if decision == "charge":
+            await _late_charge(uow, charge, message)
+        return
+    await _resolve(uow, charge, message, decision)
+
+
+async def _resolve(uow: UnitOfWork, charge: MessageCharge, message: Message, decision: str) -> None:
+    now = uow.clock.now()
+    hold = await uow.session.get(LedgerHold, charge.hold_id) if charge.hold_id else None
+    if hold is None:
+        return
+    key = f"meta:{message.wamid or message.id}"
+    if decision == "charge":
+        cost = await _charge_units(uow, charge, message)
+        amount = min(cost, charge.held_units)
+        if not await ledger.settle(uow.session, hold, amount=amount, resolution_key=f"{key}:charge", now=now):
+            return
+        charge.state, charge.charged_units, charge.shortfall_units = CHARGED, amount, cost - amount
+        charge.charged_at = now
+        if cost > amount:
+            log.warning("charge_above_hold", message_id=message.id, cost=cost, held=charge.held_units)
+    else:
+        if not await ledger.release(uow.session, hold, resolution_key=f"{key}:{decision}", now=now):
+            return
+        charge.state = FREE if decision == "free" else RELEASED
+    billed = billed_category(message.pricing_category)
+    if charge.state == CHARGED and billed not in (None, "unknown"):
+        charge.category = billed
+    charge.pricing_model, charge.pricing_type = message.pricing_model, message.pricing_type
+    charge.resolved_at = now
+    await uow.flush()
+    if charge.state == CHARGED:
+        from softdukan.wallet.events import credits_deducted
+
+        credits_deducted(uow, charge, message)
+
+
+async def _late_charge(uow: UnitOfWork, charge: MessageCharge, message: Message) -> None:
+    """Delivery reported after the hold expired: charge now if the balance covers it, else record it."""
+    now, session = uow.clock.now(), uow.session
+    cost = await _charge_units(uow, charge, message)
+    claimed = await session.execute(update(MessageCharge).where(MessageCharge.id == charge.id,
+                                                                MessageCharge.state == EXPIRED)
+                                    .values(state=UNCOLLECTED, resolved_at=now)
+                                    .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return
+    wallet = await accounts.locked_wallet(session, charge.organization_id, now)
+    await session.refresh(charge)
+    if cost and wallet.available >= cost:
+        await ledger.post(session, key=f"late:{charge.id}", kind="charge", effective_at=now,
+                          external_ref=message.wamid,
+                          legs=[ledger.Leg(wallet.id, "debit", cost),
+                                ledger.Leg((await accounts.usage(session, now)).id, "credit", cost)])
+        charge.state, charge.charged_units, charge.charged_at = CHARGED, cost, now
+    else:
+        charge.shortfall_units = cost
+    charge.pricing_model, charge.pricing_type = message.pricing_model, message.pricing_type
+    await uow.flush()
+
+
+async def sweep(uow: UnitOfWork, limit: int = 500) -> int:
+    """Holds past their expiry: resolved from what the message knows by now, else released as expired."""
+    now, c, h = uow.clock.now(), MessageCharge.__table__.c, LedgerHold.__table__.c
+    rows = (await uow.session.execute(select(c.id).join(LedgerHold.__table__, h.id == c.hold_id).where(
+        c.state == HELD, h.state == "pending", h.expires_at < now).order_by(h.expires_at).limit(limit))).all()
+    for (charge_id,) in rows:
+        charge = await uow.session.get(MessageCharge, charge_id)
+        message = await uow.session.get(Message, charge.message_id) if charge else None
+        if charge is None or message is None:
+            continue
+        decision = _decision(message)
+        if decision == "charge" and await _cbp_already_charged(uow, message):
+            decision = "free"
+        if decision == "wait":
+            hold = await uow.session.get(LedgerHold, charge.hold_id)
+            if hold is not None and await ledger.release(uow.session, hold, resolution_key=f"sweep:{hold.id}",
+                                                         now=now, expired=True):
+                charge.state, charge.resolved_at = EXPIRED, now
+        else:
+            await _resolve(uow, charge, message, decision)
+    orphans = (await uow.session.execute(select(h.id).outerjoin(MessageCharge.__table__, c.hold_id == h.id).where(
+        h.state == "pending", h.expires_at < now, h.key.like("hold:msg:%"), c.id.is_(None)).limit(limit))
+    ).scalars().all()
+    await ledger.release_many(uow.session, list(orphans), resolution="sweep-orphan", now=now, expired=True)
+    await uow.flush()
+    return len(rows) + len(orphans)
+
+
+async def wallet_of(uow: UnitOfWork, organization_id: int) -> LedgerAccount | None:
+    return await accounts.peek_wallet(uow.session, organization_id)
