@@ -51,9 +51,11 @@ class Leg:
     amount: int
 
 
-def _fingerprint(kind: str, legs: Sequence[Leg], status: str) -> str:
+def _fingerprint(kind: str, legs: Sequence[Leg], status: str, reverses_id: int | None = None) -> str:
+    """What a key stands for: a key reused for other entries, or to reverse another transaction, is refused."""
     parts = sorted(f"{leg.account_id}:{leg.direction}:{leg.amount}" for leg in legs)
-    return hashlib.sha256("|".join([kind, status, *parts]).encode()).hexdigest()
+    reverses = [f"reverses:{reverses_id}"] if reverses_id is not None else []
+    return hashlib.sha256("|".join([kind, status, *parts, *reverses]).encode()).hexdigest()
 
 
 async def _check_legs(session: AsyncSession, legs: Sequence[Leg]) -> None:
@@ -97,7 +99,7 @@ async def post(session: AsyncSession, *, key: str, kind: str, legs: Sequence[Leg
     if status not in (POSTED, PENDING) or (status == PENDING and hold_id is None):
         raise Invalid("invalid_status", "Pending entries belong to a hold (`reserve`); everything else is posted.")
     await _check_legs(session, legs)
-    fingerprint = _fingerprint(kind, legs, status)
+    fingerprint = _fingerprint(kind, legs, status, reverses_id)
     inserted = (await session.execute(
         insert_ignore(session, LedgerTransaction, ["idempotency_key"]).returning(LedgerTransaction.__table__.c.id),
         [{"idempotency_key": key, "fingerprint": fingerprint, "kind": kind, "effective_at": effective_at,
@@ -148,7 +150,8 @@ async def reserve(session: AsyncSession, *, key: str, organization_id: int, wall
     hold = await session.scalar(select(LedgerHold).where(LedgerHold.key == key))
     assert hold is not None
     if hold_id is None:  # held before (a retry of the same send)
-        if (hold.wallet_account_id, hold.amount) != (wallet.id, amount):
+        if (hold.wallet_account_id, hold.counter_account_id, hold.organization_id, hold.amount) != (
+                wallet.id, counter.id, organization_id, amount):
             raise Conflict("idempotency_key_reused", f"Hold {key!r} was taken with other terms.")
         return hold
     await post(session, key=f"{key}:reserve", kind="hold", status=PENDING, effective_at=now, hold_id=hold.id,
@@ -222,7 +225,13 @@ async def reserve_many(session: AsyncSession, *, organization_id: int, wallet: L
         raise Invalid("unbalanced", "A hold moves one asset.")
     h = LedgerHold.__table__.c
     keys = [key for key, _ in holds]
-    found = dict((await session.execute(select(h.key, h.id).where(h.key.in_(keys)))).all())
+    existing = {row.key: row for row in (await session.execute(
+        select(h.key, h.id, h.amount, h.wallet_account_id, h.counter_account_id).where(h.key.in_(keys)))).all()}
+    asked = dict(holds)
+    for key, row in existing.items():
+        if (row.amount, row.wallet_account_id, row.counter_account_id) != (asked[key], wallet.id, counter.id):
+            raise Conflict("idempotency_key_reused", f"Hold {key!r} was taken with other terms.")
+    found = {key: row.id for key, row in existing.items()}
     fresh = [(key, amount) for key, amount in holds if key not in found]
     if not fresh:
         return found
