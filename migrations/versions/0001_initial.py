@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 23:13:54.215234
+Create Date: 2026-11-30 23:27:16.672809
 """
 
 from collections.abc import Sequence
@@ -1473,6 +1473,45 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sandbox_templates_waba_pk"), ["waba_pk"], unique=False)
 
     op.create_table(
+        "wallet_topups",
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("credits_units", sa.BigInteger(), nullable=False),
+        sa.Column("taxable_paise", sa.BigInteger(), nullable=False),
+        sa.Column("cgst_paise", sa.BigInteger(), nullable=False),
+        sa.Column("sgst_paise", sa.BigInteger(), nullable=False),
+        sa.Column("igst_paise", sa.BigInteger(), nullable=False),
+        sa.Column("total_paise", sa.BigInteger(), nullable=False),
+        sa.Column("place_of_supply", sa.String(length=2), nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("razorpay_order_id", sa.String(length=40), nullable=True),
+        sa.Column("razorpay_payment_id", sa.String(length=40), nullable=True),
+        sa.Column("invoice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("created_by", sa.String(length=254), nullable=False),
+        sa.Column("failure", sa.String(length=500), nullable=True),
+        sa.Column("credited_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "taxable_paise > 0 AND total_paise = taxable_paise + cgst_paise + sgst_paise + igst_paise",
+            name=op.f("ck_wallet_topups_amounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"], ["billing_documents.id"], name=op.f("fk_wallet_topups_invoice_id_billing_documents")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_wallet_topups_organization_id_organizations"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_wallet_topups")),
+        sa.UniqueConstraint("razorpay_order_id", name=op.f("uq_wallet_topups_razorpay_order_id")),
+        sa.UniqueConstraint("razorpay_payment_id", name=op.f("uq_wallet_topups_razorpay_payment_id")),
+    )
+    with op.batch_alter_table("wallet_topups", schema=None) as batch_op:
+        batch_op.create_index("ix_wallet_topups_org", ["organization_id", "id"], unique=False)
+
+    op.create_table(
         "broadcasts",
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("phone_number_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -2144,6 +2183,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_broadcasts_org_created")
 
     op.drop_table("broadcasts")
+    with op.batch_alter_table("wallet_topups", schema=None) as batch_op:
+        batch_op.drop_index("ix_wallet_topups_org")
+
+    op.drop_table("wallet_topups")
     with op.batch_alter_table("sandbox_templates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sandbox_templates_waba_pk"))
         batch_op.drop_index("ix_sandbox_templates_name")

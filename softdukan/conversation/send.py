@@ -124,11 +124,9 @@ async def reserve_credit(uow: UnitOfWork, target: Target, message: Message) -> N
     if message.type != "template":
         return
     from softdukan.wallet.charging import hold_for_message
-    from softdukan.wallet.service import check_low_balance
 
     await hold_for_message(uow, message, target.contact.wa_id, str((message.content or {}).get("category") or
                                                                    "marketing"))
-    await check_low_balance(uow, message.organization_id)
 
 
 async def _context_in_conversation(uow: UnitOfWork, target: Target, wamid: str) -> str:

@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from softdukan.kit.ids import MAX_ID
+from softdukan.kit.ids import MAX_ID, PathId
 from softdukan.platform.deps import Requires, UoW
 from softdukan.platform.http import error_responses
-from softdukan.wallet import usage
+from softdukan.wallet import recharge, usage
 from softdukan.wallet.charging import rupees
-from softdukan.wallet.models import MessageCharge
+from softdukan.wallet.models import MessageCharge, Topup
 from softdukan.wallet.service import MAX_THRESHOLD, set_threshold, summary_for
 
 router = APIRouter(tags=["wallet"])
@@ -110,3 +110,57 @@ async def list_charges(uow: UoW, subject: Requires["wallet:read"], month: Month 
                                category=category, market=country, broadcast_id=broadcast_id, before_id=before_id,
                                limit=limit)
     return [ChargeOut.of(row) for row in rows]
+
+
+class RechargeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount_paise: int = Field(strict=True, description="credits to add, in paise, before GST (₹1 to ₹5,00,000)")
+    return_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://",
+                                   description="where the checkout sends the customer back (default: the dashboard)")
+
+
+class RechargeOut(BaseModel):
+    id: int
+    state: str = Field(description="created | paying | credited | failed")
+    credits_units: int
+    taxable_paise: int
+    cgst_paise: int
+    sgst_paise: int
+    igst_paise: int
+    total_paise: int
+    razorpay_order_id: str | None
+    razorpay_payment_id: str | None
+    invoice_id: int | None
+    checkout_url: str | None = Field(default=None, description="open this to pay (while the recharge is paying)")
+    created_at: datetime
+    credited_at: datetime | None
+
+    @classmethod
+    def of(cls, topup: Topup, checkout_url: str | None = None) -> RechargeOut:
+        return cls(id=topup.id, state=topup.state, credits_units=topup.credits_units,
+                   taxable_paise=topup.taxable_paise, cgst_paise=topup.cgst_paise, sgst_paise=topup.sgst_paise,
+                   igst_paise=topup.igst_paise, total_paise=topup.total_paise,
+                   razorpay_order_id=topup.razorpay_order_id, razorpay_payment_id=topup.razorpay_payment_id,
+                   invoice_id=topup.invoice_id, checkout_url=checkout_url, created_at=topup.created_at,
+                   credited_at=topup.credited_at)
+
+
+@router.post("/wallet/recharges", response_model=RechargeOut, status_code=201, responses=error_responses(400, 502))
+async def create_recharge(body: RechargeIn, request: Request, uow: UoW, subject: Requires["wallet:write"]
+                          ) -> RechargeOut:
+    """Starts a recharge: the amount plus GST becomes a Razorpay order; the wallet is credited (and the GST
+    invoice issued) when Razorpay confirms the payment."""
+    topup = await recharge.start(uow, subject, body.amount_paise, app=request.app)
+    assert topup.razorpay_order_id is not None
+    back = body.return_url or f"{uow.settings.base_url.rstrip('/')}/settings/credits"
+    return RechargeOut.of(topup, recharge.checkout_url(uow.settings, topup.razorpay_order_id, back))
+
+
+@router.get("/wallet/recharges", response_model=list[RechargeOut], responses=error_responses())
+async def list_recharges(uow: UoW, subject: Requires["wallet:read"]) -> list[RechargeOut]:
+    return [RechargeOut.of(t) for t in await recharge.history(uow, subject, 100)]
+
+
+@router.get("/wallet/recharges/{recharge_id}", response_model=RechargeOut, responses=error_responses(404))
+async def get_recharge(recharge_id: PathId, uow: UoW, subject: Requires["wallet:read"]) -> RechargeOut:
+    return RechargeOut.of(await recharge.get(uow, subject, recharge_id))

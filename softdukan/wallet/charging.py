@@ -43,6 +43,7 @@ FREE_TYPES = frozenset({"free_customer_service", "free_entry_point"})
 
 def rupees(units: int) -> str:
     """'₹0.8631' style for per-message prices, '₹1,234.50' for sums (to the paisa when whole paise)."""
+    units = int(units)  # PostgreSQL's SUM is a Decimal
     if units % 100 == 0:
         return f"₹{units // 10_000:,}.{units % 10_000 // 100:02d}"
     return f"₹{units // 10_000:,}.{units % 10_000:04d}"
@@ -90,6 +91,9 @@ async def hold_for_message(uow: UnitOfWork, message: Message, wa_id: str, catego
                            state=HELD, created_at=now)
     session.add(charge)
     await session.flush()
+    from softdukan.wallet.service import check_low_balance
+
+    await check_low_balance(uow, message.organization_id)
     return charge
 
 

@@ -46,3 +46,16 @@ def credits_deducted(uow: UnitOfWork, charge: MessageCharge, message: Message) -
                              conversation_id=message.conversation_id, wamid=message.wamid, category=charge.category,
                              market=charge.market, units=charge.charged_units or 0,
                              broadcast_id=charge.broadcast_id))
+
+
+@dataclass(frozen=True, kw_only=True)
+class WalletRecharged(Event):
+    type: ClassVar[str] = "wallet.recharged"
+    permission: ClassVar[str | None] = "wallet:read"
+    topup_id: int
+    credits_units: int
+    invoice_number: str
+
+    def summary(self) -> str | None:
+        rupees = self.credits_units // 10_000
+        return f"₹{rupees:,} of WhatsApp credits added (invoice {self.invoice_number})."

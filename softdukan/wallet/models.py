@@ -88,3 +88,36 @@ class WalletSettings(Model):
                                                  unique=True)
     low_balance_units: Mapped[int] = mapped_column(BigInteger, default=1_000_000)  # ₹100
     low_alert_sent_at: Mapped[datetime | None]
+
+
+# recharge states
+CREATED, PAYING, CREDITED, FAILED = "created", "paying", "credited", "failed"
+
+
+class Topup(Model):
+    """One "Add credits": the amount, its GST, the Razorpay order and payment, the invoice. Credited once, on the
+    verified `payment.captured` / `order.paid` webhook or a server-side fetch of the payment, whichever is first
+    (a unique ledger key per payment and a guarded state change)."""
+
+    __tablename__ = "wallet_topups"
+    __table_args__ = (
+        CheckConstraint("taxable_paise > 0 AND total_paise = taxable_paise + cgst_paise + sgst_paise + igst_paise",
+                        name="amounts"),
+        Index("ix_wallet_topups_org", "organization_id", "id"),
+    )
+
+    organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="RESTRICT"))
+    credits_units: Mapped[int] = mapped_column(BigInteger)  # what the wallet gets (₹0.0001 units)
+    taxable_paise: Mapped[int] = mapped_column(BigInteger)
+    cgst_paise: Mapped[int] = mapped_column(BigInteger, default=0)
+    sgst_paise: Mapped[int] = mapped_column(BigInteger, default=0)
+    igst_paise: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_paise: Mapped[int] = mapped_column(BigInteger)
+    place_of_supply: Mapped[str] = mapped_column(String(2))
+    state: Mapped[str] = mapped_column(String(10), default=CREATED)
+    razorpay_order_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    razorpay_payment_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    invoice_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("billing_documents.id"))
+    created_by: Mapped[str] = mapped_column(String(254), default="")
+    failure: Mapped[str | None] = mapped_column(String(500))
+    credited_at: Mapped[datetime | None]

@@ -83,10 +83,10 @@ async def month_usage(uow: UnitOfWork, organization_id: int, month: str) -> Mont
     start, end = month_bounds(month)
     c = MessageCharge.__table__.c
     where = _charged(organization_id, start, end)
-    by_category = [Line(k, k.replace("_", " ").capitalize(), n, u) for k, n, u in (await uow.session.execute(
+    by_category = [Line(k, k.replace("_", " ").capitalize(), int(n), int(u)) for k, n, u in (await uow.session.execute(
         select(c.category, func.count(), func.sum(c.charged_units)).where(where).group_by(c.category)
         .order_by(func.sum(c.charged_units).desc()))).all()]
-    by_market = [Line(k, market_name(k), n, u) for k, n, u in (await uow.session.execute(
+    by_market = [Line(k, market_name(k), int(n), int(u)) for k, n, u in (await uow.session.execute(
         select(c.market, func.count(), func.sum(c.charged_units)).where(where).group_by(c.market)
         .order_by(func.sum(c.charged_units).desc()))).all()]
     return MonthUsage(month, sum(x.units for x in by_category), sum(x.messages for x in by_category),

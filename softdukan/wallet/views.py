@@ -13,21 +13,37 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from softdukan.auth.settings_views import Text, flash_for, undo
 from softdukan.auth.views import form_errors
+from softdukan.billing.service import billing_service
 from softdukan.contact.csv_safe import safe_cell
 from softdukan.dashboard.context import WebContext, WebRequires
 from softdukan.dashboard.render import render
-from softdukan.kit.ids import MAX_ID
+from softdukan.kit.ids import MAX_ID, PathId
 from softdukan.platform.deps import UoW
 from softdukan.platform.errors import DomainError, Invalid
 from softdukan.platform.uow import UnitOfWork
-from softdukan.wallet import usage
+from softdukan.wallet import recharge, usage
 from softdukan.wallet.charging import rupees
 from softdukan.wallet.markets import market_name
 from softdukan.wallet.service import set_threshold, summary_for
 
 router = APIRouter(include_in_schema=False)
-FLASH = {"alert": "Saved. You'll get an e-mail and a banner when the available balance falls below it."}
+FLASH = {"alert": "Saved. You'll get an e-mail and a banner when the available balance falls below it.",
+         "credited": "Payment received: the credits are in your wallet and the invoice is below.",
+         "paid": "Payment received. The credits appear as soon as Razorpay confirms it (usually seconds).",
+         "failed": "The payment failed; nothing was charged or credited. Try again or use another method.",
+         "cancelled": "The payment was cancelled; nothing was charged."}
 MONTH = Query(default=None, max_length=7, pattern=r"^\d{4}-\d{2}$")
+
+
+def _paise(text: str) -> int:
+    """'1000' or '1,000.50' rupees → paise (what a recharge is asked in)."""
+    try:
+        value = Decimal(text.replace(",", "").replace("₹", "").strip())
+    except InvalidOperation:
+        raise Invalid("invalid_amount", "Enter an amount in rupees, e.g. 1000.", {"amount": "Rupees."}) from None
+    if not value.is_finite() or value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise Invalid("invalid_amount", "Enter rupees with at most two decimals, e.g. 1000.50.", {"amount": "Rupees."})
+    return int(value * 100)
 
 
 def _units(text: str) -> int:
@@ -49,6 +65,13 @@ def _chart(months: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
             for m, n, u in reversed(months)]
 
 
+async def _invoice_numbers(uow: UnitOfWork, subject: Any) -> dict[int, str]:
+    if not subject.can("billing:read"):
+        return {}
+    return {d.id: d.number or "" for d in await billing_service.list_documents(uow, subject, doc_type="invoice",
+                                                                              limit=50)}
+
+
 async def _page(request: Request, uow: UnitOfWork, web: WebContext, month: str | None, *, status_code: int = 200,
                 **context: Any) -> Response:
     assert web.subject is not None
@@ -58,7 +81,9 @@ async def _page(request: Request, uow: UnitOfWork, web: WebContext, month: str |
     months = await usage.monthly_totals(uow, org_id, usage.last_months(now, 12))
     summary = await summary_for(uow, org_id)
     ctx: dict[str, Any] = {"summary": summary, "report": report, "month": month, "months": _chart(months),
-                           "rupees": rupees, "errors": {},
+                           "rupees": rupees, "errors": {}, "amount": "1000",
+                           "topups": await recharge.history(uow, web.subject, 20),
+                           "invoices": await _invoice_numbers(uow, web.subject),
                            "threshold": f"{Decimal(summary.low_balance_units) / 10_000:.2f}"}
     ctx.update(context)
     return render(request, "wallet/credits.html", ctx, status_code=status_code)
@@ -81,6 +106,41 @@ async def save_alert(request: Request, uow: UoW, web: WebRequires["wallet:write"
         return await _page(request, uow, web, None, status_code=exc.status, error=error, errors=errors,
                            threshold=threshold[:30])
     return RedirectResponse("/settings/credits?flash=alert", status_code=303)
+
+
+@router.post("/settings/credits/recharge", response_class=HTMLResponse)
+async def start_recharge(request: Request, uow: UoW, web: WebRequires["wallet:write"], amount: Text = "") -> Response:
+    assert web.subject is not None
+    try:
+        topup = await recharge.start(uow, web.subject, _paise(amount[:30]), app=request.app)
+    except DomainError as exc:
+        web = await undo(request, uow)
+        error, errors = form_errors(exc)
+        return await _page(request, uow, web, None, status_code=exc.status, error=error,
+                           errors={"amount": errors.get("amount", error)}, amount=amount[:30])
+    assert topup.razorpay_order_id is not None
+    back = str(request.url_for("recharge_returned", topup_id=topup.id))
+    return RedirectResponse(recharge.checkout_url(uow.settings, topup.razorpay_order_id, back), status_code=303)
+
+
+@router.get("/settings/credits/recharges/{topup_id}/return", name="recharge_returned", response_class=HTMLResponse)
+async def recharge_returned(request: Request, uow: UoW, web: WebRequires["wallet:read"], topup_id: PathId,
+                            razorpay_payment_id: str = Query(default="", max_length=40),
+                            razorpay_order_id: str = Query(default="", max_length=40),
+                            razorpay_signature: str = Query(default="", max_length=128)) -> Response:
+    assert web.subject is not None
+    if not razorpay_payment_id:  # failed or cancelled at the checkout: nothing was paid
+        topup = await recharge.get(uow, web.subject, topup_id)
+        return RedirectResponse(f"/settings/credits?flash={'failed' if topup.state == 'failed' else 'cancelled'}",
+                                status_code=303)
+    try:
+        topup = await recharge.returned(uow, web.subject, topup_id, payment_id=razorpay_payment_id,
+                                        order_id=razorpay_order_id, signature=razorpay_signature, app=request.app)
+    except DomainError as exc:
+        web = await undo(request, uow)
+        return await _page(request, uow, web, None, status_code=exc.status, error=exc.message)
+    return RedirectResponse(f"/settings/credits?flash={'credited' if topup.state == 'credited' else 'paid'}",
+                            status_code=303)
 
 
 @router.get("/settings/credits/charges", response_class=HTMLResponse)

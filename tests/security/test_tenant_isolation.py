@@ -46,6 +46,7 @@ from softdukan.team.models import Team, TeamMember
 from softdukan.team.service import team_service
 from softdukan.template.models import MessageTemplate
 from softdukan.template.sync import apply_listing
+from softdukan.wallet.models import Topup
 from tests.support.factories import PASSWORD, browser_sign_in, csrf_from, make_org
 
 # Pages that are not tenant pages: staff-only (their own auth) and the public sign-in/sign-up flows.
@@ -96,6 +97,11 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
             pin_code="411001", email="billing@alpha.example", gstin="27AAPFU0939F1ZV"))
         victim_invoice = await billing_service.issue_invoice(uow, a.org.id, lines=[LineIn("Recharge", 10_000)],
                                                              source="wallet_recharge", source_id="victim", paid=True)
+        victim_topup = Topup(organization_id=a.org.id, credits_units=1_000_000, taxable_paise=10_000,
+                             cgst_paise=900, sgst_paise=900, igst_paise=0, total_paise=11_800, place_of_supply="27",
+                             state="paying", razorpay_order_id="order_victim0001", created_at=uow.clock.now())
+        uow.session.add(victim_topup)
+        await uow.flush()
         email = (await uow.session.execute(select(OutboundEmail).where(
             OutboundEmail.to_address == "victim-invitee@example.com"))).scalar_one()
     ids = {"email_id": email.id, "member_id": membership.id, "membership_id": membership.id, "team_id": team.id,
@@ -105,7 +111,8 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
            "conversation_id": victim_message.conversation_id, "message_id": victim_message.id,
            "template_id": victim_template.id, "contact_id": victim_contact.id,
            "attribute_id": victim_attribute.id, "import_id": victim_import.id, "segment_id": victim_segment.id,
-           "broadcast_id": victim_broadcast.id, "document_id": victim_invoice.id}
+           "broadcast_id": victim_broadcast.id, "document_id": victim_invoice.id,
+           "recharge_id": victim_topup.id, "topup_id": victim_topup.id}
     return a, ids
 
 
