@@ -10,7 +10,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import broadcast, contact_import, jobs_runner, snapshot, webhook_ingest
+from bench import broadcast, contact_import, credits, jobs_runner, snapshot, webhook_ingest
 
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
 
@@ -36,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
                                                              "their ceilings are not measured again")
     parser.add_argument("--contacts", type=int, default=1_000_000, help="contacts of the audience snapshot")
     parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the contact import file")
-    parser.add_argument("--only", choices=["jobs", "webhooks", "broadcast", "snapshot", "contact_import"],
+    parser.add_argument("--credit-seconds", type=float, default=credits.SECONDS,
+                        help="seconds per round of the raw and single-message credit paths")
+    parser.add_argument("--credit-chunk-messages", type=int, default=credits.CHUNK_MESSAGES,
+                        help="messages per round of the per-chunk credit path")
+    parser.add_argument("--only", choices=["jobs", "webhooks", "broadcast", "snapshot", "contact_import", "credits"],
                         help="run one benchmark")
     parser.add_argument("--output", type=Path, default=REPORT, help="where to write the report")
     args = parser.parse_args(argv)
@@ -57,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(snapshot.run(contacts=args.contacts, postgres=not args.no_postgres).markdown())
     if args.only in (None, "contact_import"):
         sections.append(contact_import.run(rows=args.import_rows, postgres=not args.no_postgres).markdown())
+    if args.only in (None, "credits"):
+        sections.append(credits.run(seconds=args.credit_seconds, chunk_messages=args.credit_chunk_messages,
+                                    postgres=not args.no_postgres).markdown())
     report = "\n".join([
         "# SoftDukan benchmarks",
         "",
