@@ -189,7 +189,7 @@ async def _hold(runtime: Runtime, org_id: int, key: str) -> int:
         if wallet.available < HOLD:
             raise RuntimeError("the benchmark wallet ran out of credits")
         hold = await ledger.reserve(session, key=key, organization_id=org_id, wallet=wallet,
-                                    counter=await accounts.usage(session, now), amount=HOLD,
+                                    counter=await accounts.usage(session, org_id, now), amount=HOLD,
                                     expires_at=now + HOLD_TTL, now=now)
         return hold.id
 
@@ -232,7 +232,7 @@ async def chunk(runtime: Runtime, org_id: int, tag: str, workers: int, messages:
                 if wallet.available < HOLD * len(keys):
                     raise RuntimeError("the benchmark wallet ran out of credits")
                 ids = await ledger.reserve_many(session, organization_id=org_id, wallet=wallet,
-                                                counter=await accounts.usage(session, now),
+                                                counter=await accounts.usage(session, org_id, now),
                                                 holds=[(key, HOLD) for key in keys], expires_at=now + HOLD_TTL,
                                                 now=now)
             held.extend(ids[key] for key in keys)
@@ -278,7 +278,7 @@ async def _statements(runtime: Runtime, org_id: int, wallet_id: int) -> tuple[di
             now, session = uow.clock.now(), uow.session
             wallet = await accounts.locked_wallet(session, org_id, now)
             ids = await ledger.reserve_many(session, organization_id=org_id, wallet=wallet,
-                                            counter=await accounts.usage(session, now),
+                                            counter=await accounts.usage(session, org_id, now),
                                             holds=[(key, HOLD) for key in keys], expires_at=now + HOLD_TTL,
                                             now=now)
         counted["chunk hold"] = sent[0] / CHUNK

@@ -48,7 +48,14 @@ from softdukan.sandbox.razorpay.models import (
 from softdukan.segment.models import Segment
 from softdukan.team.models import Team, TeamMember
 from softdukan.template.models import MessageTemplate
-from softdukan.wallet.models import MessageCharge, RateCard, RateMarkup, WalletSettings
+from softdukan.wallet.models import (
+    MessageCharge,
+    RateCard,
+    RateMarkup,
+    Reconciliation,
+    Topup,
+    WalletSettings,
+)
 
 __all__ = [
     "ApiKey",
@@ -90,6 +97,7 @@ __all__ = [
     "PhoneNumber",
     "RateCard",
     "RateMarkup",
+    "Reconciliation",
     "Role",
     "SandboxApp",
     "SandboxBusiness",
@@ -120,6 +128,7 @@ __all__ = [
     "Tag",
     "Team",
     "TeamMember",
+    "Topup",
     "User",
     "UserSession",
     "WalletSettings",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 23:27:16.672809
+Create Date: 2026-11-30 23:35:50.266760
 """
 
 from collections.abc import Sequence
@@ -47,6 +47,15 @@ def upgrade() -> None:
         sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
         sa.UniqueConstraint("credential_hash", "key", name=op.f("uq_idempotency_records_credential_hash_key")),
+    )
+    op.create_table(
+        "ledger_reconciliations",
+        sa.Column("findings", sa.JSON(), nullable=False),
+        sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.Column("alerted", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_reconciliations")),
     )
     op.create_table(
         "ledger_transactions",
@@ -2389,6 +2398,7 @@ def downgrade() -> None:
     op.drop_table("outbound_emails")
     op.drop_table("organizations")
     op.drop_table("ledger_transactions")
+    op.drop_table("ledger_reconciliations")
     op.drop_table("idempotency_records")
     op.drop_table("document_series")
     # ### end Alembic commands ###

@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import String, cast, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from softdukan.kit.upsert import insert_ignore
 from softdukan.ledger.models import (
@@ -137,53 +139,80 @@ async def reverse(session: AsyncSession, original: LedgerTransaction, *, key: st
 async def reserve(session: AsyncSession, *, key: str, organization_id: int, wallet: LedgerAccount,
                   counter: LedgerAccount, amount: int, expires_at: datetime, now: datetime) -> LedgerHold:
     """Sets `amount` aside on the wallet (pending debit, pending credit to `counter`), or raises
-    `InsufficientCredits` (402). The same key again returns the same hold without holding twice."""
-    if not isinstance(amount, int) or amount <= 0:
+    `InsufficientCredits` (402). The same key again returns the same hold without holding twice.
+
+    The hot path of every send: five statements (the hold, the guarded wallet move, the counter, the pending
+    transaction and its two entries), the legs built here and so balanced by construction."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise Invalid("invalid_amount", "A hold is a positive integer amount.")
     if wallet.asset != counter.asset:
         raise Invalid("unbalanced", "A hold moves one asset.")
-    hold_id = (await session.execute(
-        insert_ignore(session, LedgerHold, ["key"]).returning(LedgerHold.__table__.c.id),
-        [{"key": key, "organization_id": organization_id, "wallet_account_id": wallet.id,
-          "counter_account_id": counter.id, "amount": amount, "state": HOLD_PENDING, "expires_at": expires_at,
-          "created_at": now}])).scalar()
-    hold = await session.scalar(select(LedgerHold).where(LedgerHold.key == key))
-    assert hold is not None
+    values = {"key": key, "organization_id": organization_id, "wallet_account_id": wallet.id,
+              "counter_account_id": counter.id, "amount": amount, "state": HOLD_PENDING, "expires_at": expires_at,
+              "created_at": now}
+    hold_id = (await session.execute(insert_ignore(session, LedgerHold, ["key"]).returning(
+        LedgerHold.__table__.c.id), [values])).scalar()
     if hold_id is None:  # held before (a retry of the same send)
-        if (hold.wallet_account_id, hold.counter_account_id, hold.organization_id, hold.amount) != (
+        found = await session.scalar(select(LedgerHold).where(LedgerHold.key == key))
+        assert found is not None
+        if (found.wallet_account_id, found.counter_account_id, found.organization_id, found.amount) != (
                 wallet.id, counter.id, organization_id, amount):
             raise Conflict("idempotency_key_reused", f"Hold {key!r} was taken with other terms.")
-        return hold
-    await post(session, key=f"{key}:reserve", kind="hold", status=PENDING, effective_at=now, hold_id=hold.id,
-               legs=[Leg(wallet.id, DEBIT, amount), Leg(counter.id, CREDIT, amount)])
+        return found
+    hold = LedgerHold(id=hold_id, posted_amount=None, wamid=None, resolved_at=None, resolution_key=None, **values)
+    make_transient_to_detached(hold)  # the row just inserted, as an object of this session, without reading it back
+    session.add(hold)
+    legs = [Leg(wallet.id, DEBIT, amount), Leg(counter.id, CREDIT, amount)]
+    await _move(session, legs, pending=True)
+    await _record(session, key=f"{key}:reserve", kind="hold", legs=legs, status=PENDING, now=now, hold_id=hold.id)
     return hold
+
+
+async def _record(session: AsyncSession, *, key: str, kind: str, legs: Sequence[Leg], status: str, now: datetime,
+                  hold_id: int, external_ref: str | None = None) -> None:
+    """A transaction and its entries whose legs this module built (balanced by construction) and whose key is
+    new by construction (guarded by the hold's state): two statements, no checks."""
+    transaction_id = (await session.execute(insert(LedgerTransaction.__table__).returning(
+        LedgerTransaction.__table__.c.id), [{
+            "idempotency_key": key, "fingerprint": _fingerprint(kind, legs, status), "kind": kind,
+            "effective_at": now, "reverses_id": None, "external_ref": external_ref, "details": {},
+            "created_at": now}])).scalar_one()
+    await session.execute(insert(LedgerEntry.__table__), [
+        {"transaction_id": transaction_id, "account_id": leg.account_id, "direction": leg.direction,
+         "amount": leg.amount, "status": status, "hold_id": hold_id, "created_at": now} for leg in legs])
 
 
 async def _resolve(session: AsyncSession, hold: LedgerHold, *, state: str, posted: int | None, resolution_key: str,
                    now: datetime) -> bool:
-    result = await session.execute(
-        update(LedgerHold).where(LedgerHold.id == hold.id, LedgerHold.state == HOLD_PENDING)
+    """Moves the hold out of `pending` (a guarded UPDATE: once, whoever tries concurrently) and its money with it:
+    one UPDATE per account takes the hold off the pending columns and posts `posted` of it, so a settlement is
+    five statements and a release three."""
+    h = LedgerHold.__table__.c
+    row = (await session.execute(
+        update(LedgerHold.__table__).where(h.id == hold.id, h.state == HOLD_PENDING)
         .values(state=state, posted_amount=posted, resolution_key=resolution_key, resolved_at=now)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+        .returning(h.amount, h.wallet_account_id, h.counter_account_id, h.key))).first()
+    if row is None:
         return False  # resolved already, by this fact or another
-    legs = [Leg(hold.wallet_account_id, DEBIT, hold.amount), Leg(hold.counter_account_id, CREDIT, hold.amount)]
-    await _move(session, legs, pending=True, sign=-1)  # the hold no longer counts as pending
-    await session.refresh(hold)
+    charged = posted or 0
+    for account_id, side in ((row.wallet_account_id, "debits"), (row.counter_account_id, "credits")):
+        await session.execute(update(LedgerAccount.__table__).where(A.id == account_id).values({
+            f"{side}_pending": A[f"{side}_pending"] - row.amount, f"{side}_posted": A[f"{side}_posted"] + charged}))
+    for name, value in (("state", state), ("posted_amount", posted), ("resolution_key", resolution_key),
+                        ("resolved_at", now)):
+        set_committed_value(hold, name, value)  # the caller's object says what the row says, without a re-read
+    if charged:
+        await _record(session, key=f"{row.key}:settle", kind="charge", status=POSTED, now=now, hold_id=hold.id,
+                      legs=[Leg(row.wallet_account_id, DEBIT, charged), Leg(row.counter_account_id, CREDIT, charged)])
     return True
 
 
 async def settle(session: AsyncSession, hold: LedgerHold, *, amount: int, resolution_key: str,
                  now: datetime) -> bool:
     """Charges `amount` (≤ the hold) and releases the rest; False if the hold was resolved before."""
-    if not isinstance(amount, int) or amount < 0 or amount > hold.amount:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0 or amount > hold.amount:
         raise Invalid("invalid_amount", f"A hold of {hold.amount} settles for 0 to {hold.amount}, not {amount!r}.")
-    if not await _resolve(session, hold, state=HOLD_POSTED, posted=amount, resolution_key=resolution_key, now=now):
-        return False
-    if amount:
-        await post(session, key=f"{hold.key}:settle", kind="charge", effective_at=now, hold_id=hold.id,
-                   legs=[Leg(hold.wallet_account_id, DEBIT, amount), Leg(hold.counter_account_id, CREDIT, amount)])
-    return True
+    return await _resolve(session, hold, state=HOLD_POSTED, posted=amount, resolution_key=resolution_key, now=now)
 
 
 async def release(session: AsyncSession, hold: LedgerHold, *, resolution_key: str, now: datetime,
@@ -195,13 +224,16 @@ async def release(session: AsyncSession, hold: LedgerHold, *, resolution_key: st
 
 async def account(session: AsyncSession, code: str, *, asset: str, kind: str, organization_id: int | None = None,
                   no_overdraft: bool = False, now: datetime) -> LedgerAccount:
-    """The account with this code, created on first use (concurrent first uses create it once)."""
-    await session.execute(insert_ignore(session, LedgerAccount, ["code"]), [
-        {"code": code, "asset": asset, "kind": kind, "organization_id": organization_id,
-         "no_overdraft": no_overdraft, "debits_posted": 0, "credits_posted": 0, "debits_pending": 0,
-         "credits_pending": 0, "created_at": now}])
-    found = await session.scalar(select(LedgerAccount).where(LedgerAccount.code == code)
-                                 .execution_options(populate_existing=True))
+    """The account with this code, created on first use (concurrent first uses create it once). Looked up first:
+    on PostgreSQL an insert-or-ignore of an existing code waits for any open transaction that updated that row."""
+    lookup = select(LedgerAccount).where(LedgerAccount.code == code).execution_options(populate_existing=True)
+    found = await session.scalar(lookup)
+    if found is None:
+        await session.execute(insert_ignore(session, LedgerAccount, ["code"]), [
+            {"code": code, "asset": asset, "kind": kind, "organization_id": organization_id,
+             "no_overdraft": no_overdraft, "debits_posted": 0, "credits_posted": 0, "debits_pending": 0,
+             "credits_pending": 0, "created_at": now}])
+        found = await session.scalar(lookup)
     assert found is not None
     if (found.asset, found.kind, found.organization_id) != (asset, kind, organization_id):
         raise Conflict("account_mismatch", f"Account {code!r} exists with other terms.")

@@ -1,6 +1,6 @@
 """The wallet's ledger accounts: one credit-normal wallet per organization (never below zero), the usage revenue
-account its holds and charges go to, and the promotional-credit expense that grants come from. All in wcc units
-(`INR/4`). Created on first use."""
+account its holds and charges go to (one per organization too), and the promotional-credit expense that grants come
+from. All in wcc units (`INR/4`). Created on first use."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from softdukan.ledger import service as ledger
 from softdukan.ledger.models import WCC, LedgerAccount
 
-USAGE, PROMO = "revenue:wcc_usage", "expense:promo_credits"
+PROMO = "expense:promo_credits"
 
 
 def wallet_code(organization_id: int) -> str:
@@ -34,8 +34,15 @@ async def locked_wallet(session: AsyncSession, organization_id: int, now: dateti
     return locked
 
 
-async def usage(session: AsyncSession, now: datetime) -> LedgerAccount:
-    return await ledger.account(session, USAGE, asset=WCC, kind="revenue", now=now)
+def usage_code(organization_id: int) -> str:
+    return f"usage:{organization_id}"
+
+
+async def usage(session: AsyncSession, organization_id: int, now: datetime) -> LedgerAccount:
+    """The organization's usage revenue: holds are pending credits here, charges posted ones. One per organization,
+    so no two organizations' sends wait for each other's lock on a shared row (PostgreSQL)."""
+    return await ledger.account(session, usage_code(organization_id), asset=WCC, kind="revenue",
+                                organization_id=organization_id, now=now)
 
 
 async def promo(session: AsyncSession, now: datetime) -> LedgerAccount:

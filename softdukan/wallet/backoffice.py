@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from softdukan.audit.service import audit_service
 from softdukan.backoffice.views import Staff, Text
@@ -20,7 +21,7 @@ from softdukan.platform.uow import UnitOfWork
 from softdukan.wallet import rates
 from softdukan.wallet.charging import rupees
 from softdukan.wallet.markets import MARKETS
-from softdukan.wallet.models import CATEGORIES
+from softdukan.wallet.models import CATEGORIES, Reconciliation
 
 router = APIRouter(prefix="/backoffice/rates", include_in_schema=False)
 BACK = "/backoffice/rates"
@@ -54,7 +55,9 @@ async def _page(request: Request, uow: UnitOfWork, staff_name: str, *, status_co
     ctx: dict[str, Any] = {"staff_name": staff_name, "cards": await rates.all_cards(uow.session),
                            "markups": await rates.all_markups(uow.session), "markets": MARKETS,
                            "categories": CATEGORIES, "plans": rates.PLANS, "rupees": rupees, "errors": {},
-                           "values": {}, "today": uow.clock.now().date()}
+                           "values": {}, "today": uow.clock.now().date(),
+                           "last_run": await uow.session.scalar(select(Reconciliation)
+                                                                .order_by(Reconciliation.id.desc()).limit(1))}
     ctx.update(context)
     return render(request, "wallet/backoffice_rates.html", ctx, status_code=status_code)
 

@@ -79,10 +79,10 @@ async def hold_for_message(uow: UnitOfWork, message: Message, wa_id: str, catego
     wallet = await accounts.wallet(session, message.organization_id, now)
     if wallet.available < units:
         raise _refusal(category.lower(), market, units, wallet.available)
+    counter = await accounts.usage(session, message.organization_id, now)
     try:
         hold = await ledger.reserve(session, key=f"hold:msg:{message.id}", organization_id=message.organization_id,
-                                    wallet=wallet, counter=await accounts.usage(session, now), amount=units,
-                                    expires_at=now + HOLD_TTL, now=now)
+                                    wallet=wallet, counter=counter, amount=units, expires_at=now + HOLD_TTL, now=now)
     except ledger.InsufficientCredits:  # spent meanwhile by a concurrent send: the guard said no
         raise _refusal(category.lower(), market, units, (await accounts.wallet(session, message.organization_id,
                                                                                  now)).available) from None
@@ -131,7 +131,7 @@ async def hold_for_chunk(uow: UnitOfWork, organization_id: int, message_ids: lis
     now, session = uow.clock.now(), uow.session
     ids = await ledger.reserve_many(
         session, organization_id=organization_id, wallet=await accounts.wallet(session, organization_id, now),
-        counter=await accounts.usage(session, now), expires_at=now + HOLD_TTL, now=now,
+        counter=await accounts.usage(session, organization_id, now), expires_at=now + HOLD_TTL, now=now,
         holds=[(f"hold:msg:{mid}", units) for mid, units in zip(message_ids, price.units, strict=False)])
     await session.execute(insert(MessageCharge.__table__), [
         {"organization_id": organization_id, "message_id": mid, "hold_id": ids[f"hold:msg:{mid}"],
@@ -252,10 +252,11 @@ async def _late_charge(uow: UnitOfWork, charge: MessageCharge, message: Message)
     wallet = await accounts.locked_wallet(session, charge.organization_id, now)
     await session.refresh(charge)
     if cost and wallet.available >= cost:
+        usage_account = await accounts.usage(session, charge.organization_id, now)
         await ledger.post(session, key=f"late:{charge.id}", kind="charge", effective_at=now,
                           external_ref=message.wamid,
                           legs=[ledger.Leg(wallet.id, "debit", cost),
-                                ledger.Leg((await accounts.usage(session, now)).id, "credit", cost)])
+                                ledger.Leg(usage_account.id, "credit", cost)])
         charge.state, charge.charged_units, charge.charged_at = CHARGED, cost, now
     else:
         charge.shortfall_units = cost

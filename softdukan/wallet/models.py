@@ -121,3 +121,14 @@ class Topup(Model):
     created_by: Mapped[str] = mapped_column(String(254), default="")
     failure: Mapped[str | None] = mapped_column(String(500))
     credited_at: Mapped[datetime | None]
+
+
+class Reconciliation(Model):
+    """One run of the scheduled reconciliation: what it found (empty: the books agree). Staff are e-mailed when a
+    run finds something the previous run did not."""
+
+    __tablename__ = "ledger_reconciliations"
+
+    findings: Mapped[list[str]] = mapped_column(default=list)
+    ok: Mapped[bool] = mapped_column(default=True)
+    alerted: Mapped[bool] = mapped_column(default=False)
