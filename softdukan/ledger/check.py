@@ -2,8 +2,8 @@
 
 Each finding is a line a person can act on; an empty list means the ledger holds:
 1. every transaction balances per asset, posted and pending entries alike;
-2. each account's cached balances equal the fold of its entries (pending entries count while their hold is
-   pending);
+2. each account's cached balances equal the fold of its entries (posted) and of its pending holds (pending: a
+   hold is the record of a pending transfer, as in TigerBeetle; it writes entries only when it posts);
 3. the signed posted balances of all accounts sum to zero per asset;
 4. no hold is still pending past its expiry plus the sweeper's grace.
 """
@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from softdukan.ledger.models import (
     DEBIT,
     HOLD_PENDING,
-    PENDING,
     POSTED,
     LedgerAccount,
     LedgerEntry,
@@ -47,12 +46,11 @@ async def findings(session: AsyncSession, now: datetime) -> list[str]:
                                    .where(E.status == POSTED).group_by(E.account_id, E.direction))
     for account_id, direction, amount in posted:
         folds.setdefault(account_id, {})[f"{direction}s_posted"] = int(amount)
-    pending = await session.execute(select(E.account_id, E.direction, func.sum(E.amount))
-                                    .join(HOLDS, H.id == E.hold_id)
-                                    .where(E.status == PENDING, H.state == HOLD_PENDING)
-                                    .group_by(E.account_id, E.direction))
-    for account_id, direction, amount in pending:
-        folds.setdefault(account_id, {})[f"{direction}s_pending"] = int(amount)
+    for column, side in ((H.wallet_account_id, "debits_pending"), (H.counter_account_id, "credits_pending")):
+        pending = await session.execute(select(column, func.sum(H.amount)).where(H.state == HOLD_PENDING)
+                                        .group_by(column))
+        for account_id, amount in pending:
+            folds.setdefault(account_id, {})[side] = int(amount)
     net: dict[str, int] = {}
     for account in (await session.execute(select(LedgerAccount).order_by(LedgerAccount.id))).scalars():
         fold = folds.get(account.id, {})

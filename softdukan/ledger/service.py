@@ -29,7 +29,6 @@ from softdukan.ledger.models import (
     HOLD_PENDING,
     HOLD_POSTED,
     HOLD_VOIDED,
-    PENDING,
     POSTED,
     LedgerAccount,
     LedgerEntry,
@@ -98,8 +97,8 @@ async def post(session: AsyncSession, *, key: str, kind: str, legs: Sequence[Leg
                reverses_id: int | None = None, hold_id: int | None = None) -> LedgerTransaction:
     """One balanced transaction under `key` (derived from the external fact). The same key again returns the
     transaction it made, without moving anything; the same key with other entries is a 409."""
-    if status not in (POSTED, PENDING) or (status == PENDING and hold_id is None):
-        raise Invalid("invalid_status", "Pending entries belong to a hold (`reserve`); everything else is posted.")
+    if status != POSTED:
+        raise Invalid("invalid_status", "Pending amounts are holds (`reserve`); transactions are posted.")
     await _check_legs(session, legs)
     fingerprint = _fingerprint(kind, legs, status, reverses_id)
     inserted = (await session.execute(
@@ -113,7 +112,7 @@ async def post(session: AsyncSession, *, key: str, kind: str, legs: Sequence[Leg
         if existing.fingerprint != fingerprint:
             raise Conflict("idempotency_key_reused", f"Ledger key {key!r} was used for a different transaction.")
         return existing
-    await _move(session, legs, pending=status == PENDING)
+    await _move(session, legs, pending=False)
     await session.execute(insert(LedgerEntry.__table__), [
         {"transaction_id": existing.id, "account_id": leg.account_id, "direction": leg.direction,
          "amount": leg.amount, "status": status, "hold_id": hold_id, "created_at": effective_at} for leg in legs])
@@ -141,8 +140,8 @@ async def reserve(session: AsyncSession, *, key: str, organization_id: int, wall
     """Sets `amount` aside on the wallet (pending debit, pending credit to `counter`), or raises
     `InsufficientCredits` (402). The same key again returns the same hold without holding twice.
 
-    The hot path of every send: five statements (the hold, the guarded wallet move, the counter, the pending
-    transaction and its two entries), the legs built here and so balanced by construction."""
+    The hot path of every send: three statements (the hold, the guarded wallet move, the counter). The hold row
+    is the record of the pending transfer (TigerBeetle's pending transfer); entries are written when it posts."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise Invalid("invalid_amount", "A hold is a positive integer amount.")
     if wallet.asset != counter.asset:
@@ -162,9 +161,7 @@ async def reserve(session: AsyncSession, *, key: str, organization_id: int, wall
     hold = LedgerHold(id=hold_id, posted_amount=None, wamid=None, resolved_at=None, resolution_key=None, **values)
     make_transient_to_detached(hold)  # the row just inserted, as an object of this session, without reading it back
     session.add(hold)
-    legs = [Leg(wallet.id, DEBIT, amount), Leg(counter.id, CREDIT, amount)]
-    await _move(session, legs, pending=True)
-    await _record(session, key=f"{key}:reserve", kind="hold", legs=legs, status=PENDING, now=now, hold_id=hold.id)
+    await _move(session, [Leg(wallet.id, DEBIT, amount), Leg(counter.id, CREDIT, amount)], pending=True)
     return hold
 
 
@@ -246,8 +243,8 @@ async def reserve_many(session: AsyncSession, *, organization_id: int, wallet: L
                        counter: LedgerAccount, holds: Sequence[tuple[str, int]], expires_at: datetime,
                        now: datetime) -> dict[str, int]:
     """Holds for a batch of sends (a broadcast chunk): all of them or none (`InsufficientCredits`). One guarded
-    move of the wallet for the total and one pending transaction whose entries name each hold, instead of a
-    transaction per message. Keys held before (a retried chunk) are returned without holding again.
+    move of the wallet for the total and one insert of the holds. Keys held before (a retried chunk) are returned
+    without holding again.
     Returns {key: hold id}."""
     if not holds:
         return {}
@@ -276,16 +273,6 @@ async def reserve_many(session: AsyncSession, *, organization_id: int, wallet: L
          "counter_account_id": counter.id, "amount": amount, "state": HOLD_PENDING, "expires_at": expires_at,
          "created_at": now} for key, amount in fresh])
     ids = dict(inserted.all())
-    transaction_id = (await session.execute(insert(LedgerTransaction.__table__).returning(
-        LedgerTransaction.__table__.c.id), [{
-            "idempotency_key": f"{fresh[0][0]}:reserve-batch", "fingerprint": _fingerprint("hold", legs, PENDING),
-            "kind": "hold", "effective_at": now, "reverses_id": None, "external_ref": None,
-            "details": {"holds": len(fresh)}, "created_at": now}])).scalar_one()
-    await session.execute(insert(LedgerEntry.__table__), [
-        {"transaction_id": transaction_id, "account_id": account_id, "direction": direction, "amount": amount,
-         "status": PENDING, "hold_id": ids[key], "created_at": now}
-        for key, amount in fresh
-        for account_id, direction in ((wallet.id, DEBIT), (counter.id, CREDIT))])
     return found | ids
 
 

@@ -256,6 +256,6 @@ async def test_concurrent_top_ups_and_holds_keep_balance_equal_to_top_ups_minus_
     assert (after.debits_posted, after.debits_pending) == (sum(charged), 0)
     assert after.available == opening + sum(payments.values()) - sum(charged) >= 0
     assert await _count(runtime, LedgerTransaction, LedgerTransaction.idempotency_key.in_(payments)) == 40
-    assert await _count(runtime, LedgerTransaction) == before + 40 + len(charged) + sum(1 for c in charged if c)
+    assert await _count(runtime, LedgerTransaction) == before + 40 + sum(1 for c in charged if c)  # a posting each
     assert await _count(runtime, LedgerHold, LedgerHold.wallet_account_id == wallet.id) == len(charged)
     assert await _clean(runtime) == []
