@@ -23,10 +23,12 @@ from softdukan.organization.service import organization_service
 from softdukan.platform.runtime import build_runtime
 from softdukan.platform.uow import UnitOfWork, unit_of_work
 from softdukan.team.service import team_service
+from softdukan.wallet.service import grant
 
 DEMO_EMAIL = "owner@demo-dukan.example.com"
 DEMO_PASSWORD = "demo-Dukan-2026"
 DEMO_BUSINESS = "Chai Point Demo Store"
+DEMO_CREDIT_UNITS = 5_000_000  # ₹500 of WhatsApp credits on top of the welcome credit, to try broadcasts
 
 
 def credentials_file(database_url: str) -> Path:
@@ -79,6 +81,7 @@ async def ensure_demo(settings: Settings) -> dict[str, Any]:
                     uow, business_name=DEMO_BUSINESS, name="Asha Demo", email=DEMO_EMAIL, mobile="+919812345678",
                     password=DEMO_PASSWORD, ip=None)
                 await _populate(uow, user, org)
+                await grant(uow, org.id, units=DEMO_CREDIT_UNITS, key=f"demo:{org.id}", reason="Demo credit")
                 saved = None
             else:
                 org = (await organization_service.organizations_of(uow, user))[0][0]

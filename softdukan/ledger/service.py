@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, insert, select, update
+from sqlalchemy import String, bindparam, cast, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -295,3 +295,51 @@ async def release_many(session: AsyncSession, hold_ids: Sequence[int], *, resolu
         await _move(session, [Leg(wallet_id, DEBIT, amount), Leg(counter_id, CREDIT, amount)], pending=True,
                     sign=-1)
     return [row.id for row in rows]
+
+
+async def settle_many(session: AsyncSession, items: Sequence[tuple[int, int]], *, resolution: str, now: datetime
+                      ) -> dict[int, int]:
+    """Settles a batch of holds, each `(hold id, amount ≤ its hold)`, in a fixed number of statements: the guarded
+    claim of the still-pending ones, their posted amounts, one move per account for the sums, one transaction whose
+    entries name each hold. Holds resolved before are skipped. Returns {hold id: amount} of those settled here."""
+    asked = dict(items)
+    if not asked:
+        return {}
+    h = LedgerHold.__table__.c
+    rows = (await session.execute(
+        update(LedgerHold.__table__).where(h.id.in_(list(asked)), h.state == HOLD_PENDING)
+        .values(state=HOLD_POSTED, resolved_at=now, resolution_key=resolution + ":" + cast(h.id, String))
+        .returning(h.id, h.amount, h.wallet_account_id, h.counter_account_id))).all()
+    for row in rows:
+        amount = asked[row.id]
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= row.amount:
+            raise Invalid("invalid_amount", f"A hold of {row.amount} settles for 0 to {row.amount}, not {amount!r}.")
+    if not rows:
+        return {}
+    await session.execute(update(LedgerHold.__table__).where(h.id == bindparam("h_id"))
+                          .values(posted_amount=bindparam("h_posted")),
+                          [{"h_id": row.id, "h_posted": asked[row.id]} for row in rows])
+    moves: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])  # (account, side) → [held, charged]
+    for row in rows:
+        for account_id, side in ((row.wallet_account_id, "debits"), (row.counter_account_id, "credits")):
+            moves[(account_id, side)][0] += row.amount
+            moves[(account_id, side)][1] += asked[row.id]
+    for (account_id, side), (held, charged) in sorted(moves.items()):
+        await session.execute(update(LedgerAccount.__table__).where(A.id == account_id).values({
+            f"{side}_pending": A[f"{side}_pending"] - held, f"{side}_posted": A[f"{side}_posted"] + charged}))
+    charged_rows = [row for row in rows if asked[row.id]]
+    if charged_rows:
+        legs = [Leg(r.wallet_account_id, DEBIT, asked[r.id]) for r in charged_rows] + [
+            Leg(r.counter_account_id, CREDIT, asked[r.id]) for r in charged_rows]
+        transaction_id = (await session.execute(insert(LedgerTransaction.__table__).returning(
+            LedgerTransaction.__table__.c.id), [{
+                "idempotency_key": f"{resolution}:batch:{min(r.id for r in charged_rows)}",
+                "fingerprint": _fingerprint("charge", legs, POSTED), "kind": "charge", "effective_at": now,
+                "reverses_id": None, "external_ref": None, "details": {"holds": len(charged_rows)},
+                "created_at": now}])).scalar_one()
+        await session.execute(insert(LedgerEntry.__table__), [
+            {"transaction_id": transaction_id, "account_id": account_id, "direction": direction,
+             "amount": asked[r.id], "status": POSTED, "hold_id": r.id, "created_at": now}
+            for r in charged_rows
+            for account_id, direction in ((r.wallet_account_id, DEBIT), (r.counter_account_id, CREDIT))])
+    return {row.id: asked[row.id] for row in rows}

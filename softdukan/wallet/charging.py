@@ -20,23 +20,34 @@ before it leaves; the first status that settles it charges (≤ the hold) or rel
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import structlog
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from softdukan.conversation import status as st
 from softdukan.conversation.models import Message
+from softdukan.kit.upsert import insert_ignore
 from softdukan.ledger import service as ledger
 from softdukan.ledger.models import LedgerAccount, LedgerHold
 from softdukan.platform.uow import UnitOfWork
 from softdukan.wallet import accounts
 from softdukan.wallet.markets import market_name, market_of
-from softdukan.wallet.models import CHARGED, EXPIRED, FREE, HELD, RELEASED, UNCOLLECTED, MessageCharge
+from softdukan.wallet.models import (
+    CHARGED,
+    EXPIRED,
+    FREE,
+    HELD,
+    RELEASED,
+    UNCOLLECTED,
+    MessageCharge,
+    WalletSettings,
+)
 from softdukan.wallet.rates import DEFAULT_PLAN, PriceTable, billed_category, price_table
 
 log = structlog.get_logger(__name__)
 HOLD_TTL = timedelta(hours=72)
+SETTLE_TASK = "wallet.settle"
 DELIVERED = frozenset({st.DELIVERED, st.READ, st.PLAYED})
 FREE_TYPES = frozenset({"free_customer_service", "free_entry_point"})
 
@@ -205,10 +216,90 @@ async def on_message_status(uow: UnitOfWork, message: Message) -> None:
         if decision == "charge":
             await _late_charge(uow, charge, message)
         return
-    await _resolve(uow, charge, message, decision)
+    await _decide(uow, charge, message, decision)
+
+
+async def _decide(uow: UnitOfWork, charge: MessageCharge, message: Message, decision: str) -> None:
+    """Records what the hold comes to (once: a guarded UPDATE of the charge) and makes sure a settlement job is
+    queued for the organization; the job moves the money for every decided charge in one batch (`settle_decided`).
+    The hold covers the message until then, so the available balance is right all along."""
+    now = uow.clock.now()
+    values: dict[str, object] = {"decision": decision, "pricing_model": message.pricing_model,
+                                 "pricing_type": message.pricing_type}
+    if decision == "charge":
+        cost = await _charge_units(uow, charge, message)
+        values |= {"charged_units": min(cost, charge.held_units), "shortfall_units": max(0, cost - charge.held_units)}
+        billed = billed_category(message.pricing_category)
+        if billed not in (None, "unknown"):
+            values["category"] = billed
+        if cost > charge.held_units:
+            log.warning("charge_above_hold", message_id=message.id, cost=cost, held=charge.held_units)
+    decided = await uow.session.execute(
+        update(MessageCharge).where(MessageCharge.id == charge.id, MessageCharge.state == HELD,
+                                    MessageCharge.decision.is_(None))
+        .values(**values).execution_options(synchronize_session=False))
+    if decided.rowcount == 1:  # type: ignore[attr-defined]
+        await _queue_settlement(uow, charge.organization_id, now)
+
+
+async def _queue_settlement(uow: UnitOfWork, organization_id: int, now: datetime) -> None:
+    """One queued settlement job per organization at a time: the flag is set by whoever queues it and cleared by
+    the job as it starts, so a decision made while the job runs queues the next one."""
+    s = WalletSettings.__table__.c
+    flagged = await uow.session.execute(update(WalletSettings.__table__).where(
+        s.organization_id == organization_id, s.settle_queued.is_(False)).values(settle_queued=True))
+    if flagged.rowcount != 1:  # type: ignore[attr-defined]
+        created = (await uow.session.execute(insert_ignore(uow.session, WalletSettings, ["organization_id"])
+                                             .returning(s.id), [{
+            "organization_id": organization_id, "low_balance_units": 1_000_000, "settle_queued": True,
+            "created_at": now}])).scalar()
+        if created is None:
+            return  # queued already
+    uow.enqueue(SETTLE_TASK, organization_id=organization_id, org_id=organization_id)
+
+
+async def settle_decided(uow: UnitOfWork, organization_id: int, limit: int = 2000) -> int:
+    """The settlement job's work: every decided charge of the organization, settled or released in one batch
+    (`ledger.settle_many`, `ledger.release_many`). Returns how many it resolved."""
+    now, c = uow.clock.now(), MessageCharge.__table__.c
+    s = WalletSettings.__table__.c
+    await uow.session.execute(update(WalletSettings.__table__).where(s.organization_id == organization_id)
+                              .values(settle_queued=False))
+    rows = (await uow.session.execute(select(c.id, c.hold_id, c.decision, c.charged_units, c.message_id).where(
+        c.organization_id == organization_id, c.state == HELD, c.decision.is_not(None)).order_by(c.id)
+        .limit(limit))).all()
+    if not rows:
+        return 0
+    charges = {r.hold_id: r for r in rows if r.decision == "charge" and r.hold_id}
+    settled = await ledger.settle_many(uow.session, [(h, int(r.charged_units or 0)) for h, r in charges.items()],
+                                       resolution="meta", now=now)
+    released: dict[str, list[int]] = {}
+    for decision in ("free", "release"):
+        holds = [r.hold_id for r in rows if r.decision == decision and r.hold_id]
+        released[decision] = await ledger.release_many(uow.session, holds, resolution=f"meta-{decision}", now=now)
+    updates = [{"c_id": charges[h].id, "c_state": CHARGED, "c_at": now} for h in settled] + [
+        {"c_id": r.id, "c_state": FREE if r.decision == "free" else RELEASED, "c_at": None}
+        for r in rows if r.decision in ("free", "release") and r.hold_id in released[r.decision]]
+    if updates:
+        await uow.session.execute(update(MessageCharge.__table__).where(
+            c.id == bindparam("c_id"), c.state == HELD).values(
+            state=bindparam("c_state"), charged_at=bindparam("c_at"), resolved_at=now), updates)
+    if settled:
+        from softdukan.wallet.events import credits_deducted
+
+        charged = (await uow.session.execute(select(MessageCharge).where(
+            MessageCharge.id.in_([charges[h].id for h in settled])))).scalars().all()
+        messages = {m.id: m for m in (await uow.session.execute(select(Message).where(
+            Message.organization_id == organization_id,
+            Message.id.in_([ch.message_id for ch in charged])))).scalars()}
+        for charge in charged:
+            if charge.message_id in messages:
+                credits_deducted(uow, charge, messages[charge.message_id])
+    return len(rows)
 
 
 async def _resolve(uow: UnitOfWork, charge: MessageCharge, message: Message, decision: str) -> None:
+    """Resolves one charge at once (the sweeper's path for holds past their expiry)."""
     now = uow.clock.now()
     hold = await uow.session.get(LedgerHold, charge.hold_id) if charge.hold_id else None
     if hold is None:
@@ -221,8 +312,6 @@ async def _resolve(uow: UnitOfWork, charge: MessageCharge, message: Message, dec
             return
         charge.state, charge.charged_units, charge.shortfall_units = CHARGED, amount, cost - amount
         charge.charged_at = now
-        if cost > amount:
-            log.warning("charge_above_hold", message_id=message.id, cost=cost, held=charge.held_units)
     else:
         if not await ledger.release(uow.session, hold, resolution_key=f"{key}:{decision}", now=now):
             return
@@ -231,7 +320,7 @@ async def _resolve(uow: UnitOfWork, charge: MessageCharge, message: Message, dec
     if charge.state == CHARGED and billed not in (None, "unknown"):
         charge.category = billed
     charge.pricing_model, charge.pricing_type = message.pricing_model, message.pricing_type
-    charge.resolved_at = now
+    charge.resolved_at, charge.decision = now, decision
     await uow.flush()
     if charge.state == CHARGED:
         from softdukan.wallet.events import credits_deducted

@@ -61,6 +61,7 @@ class MessageCharge(Model):
         CheckConstraint("held_units >= 0 AND (charged_units IS NULL OR charged_units >= 0)", name="non_negative"),
         Index("ix_message_charges_usage", "organization_id", "charged_at"),
         Index("ix_message_charges_broadcast", "broadcast_id"),
+        Index("ix_message_charges_decided", "organization_id", "state", "decision"),
     )
 
     organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -75,6 +76,7 @@ class MessageCharge(Model):
     state: Mapped[str] = mapped_column(String(12), default=HELD)
     pricing_model: Mapped[str | None] = mapped_column(String(8))
     pricing_type: Mapped[str | None] = mapped_column(String(40))
+    decision: Mapped[str | None] = mapped_column(String(8))  # charge | free | release: decided, settled in batches
     charged_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
 
@@ -88,6 +90,7 @@ class WalletSettings(Model):
                                                  unique=True)
     low_balance_units: Mapped[int] = mapped_column(BigInteger, default=1_000_000)  # ₹100
     low_alert_sent_at: Mapped[datetime | None]
+    settle_queued: Mapped[bool] = mapped_column(default=False)  # a settlement job is queued for its decided charges
 
 
 # recharge states

@@ -225,3 +225,32 @@ async def test_the_cli_exits_non_zero_on_a_finding(runtime, settings) -> None:
         await session.commit()
     drifted = await asyncio.to_thread(_check_command, env)
     assert drifted.returncode == 1 and "cached credits_posted 999" in drifted.stderr
+
+
+async def test_holds_settle_in_batches_once_each_and_never_above_their_amount(runtime) -> None:
+    org = await make_org(runtime)
+    wallet_id, clearing_id, _ = await _accounts(runtime, org.org.id, top_up=10_000)
+    now = runtime.clock.now()
+    async with runtime.sessionmaker() as session:
+        wallet = await session.get(LedgerAccount, wallet_id)
+        clearing = await session.get(LedgerAccount, clearing_id)
+        assert wallet and clearing
+        ids = await ledger.reserve_many(session, organization_id=org.org.id, wallet=wallet, counter=clearing,
+                                        holds=[(f"hold:b{i}", 1_000) for i in range(5)],
+                                        expires_at=now + timedelta(days=1), now=now)
+        await session.commit()
+    held = [ids[f"hold:b{i}"] for i in range(5)]
+    async with runtime.sessionmaker() as session:
+        with pytest.raises(Invalid):  # above its hold: nothing of the batch is settled
+            await ledger.settle_many(session, [(held[0], 900), (held[1], 1_001)], resolution="meta", now=now)
+        await session.rollback()
+    async with runtime.sessionmaker() as session:
+        assert await ledger.settle_many(session, [(held[0], 900), (held[1], 0), (held[2], 1_000)],
+                                        resolution="meta", now=now) == {held[0]: 900, held[1]: 0, held[2]: 1_000}
+        again = await ledger.settle_many(session, [(held[0], 900), (held[3], 500)], resolution="meta", now=now)
+        assert again == {held[3]: 500}  # the first was settled before: skipped, not charged twice
+        await session.commit()
+    after = await _wallet(runtime, wallet_id)
+    assert (after.debits_posted, after.debits_pending, after.available) == (2_400, 1_000, 10_000 - 3_400)
+    async with runtime.sessionmaker() as session:
+        assert await findings(session, now + timedelta(hours=1)) == []
