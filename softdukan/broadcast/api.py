@@ -44,6 +44,7 @@ from softdukan.platform.http import error_responses
 from softdukan.platform.uow import UnitOfWork
 from softdukan.segment.schemas import SegmentOut, segment_out
 from softdukan.segment.service import segment_service
+from softdukan.wallet.usage import broadcast_cost
 
 router = APIRouter(tags=["broadcasts"])
 Cursor = Annotated[str | None, Query(max_length=20, description="next_cursor of the previous page")]
@@ -80,7 +81,9 @@ async def _out(uow: UnitOfWork, subject: Subject, broadcast: Broadcast) -> Broad
     except DomainError:
         breakdown = None
     funnel = await broadcast_service.funnel(uow, subject, broadcast) if broadcast.status != DRAFT else None
-    return broadcast_out(broadcast, breakdown, funnel)
+    cost = (await broadcast_cost(uow, broadcast.organization_id, broadcast.id)
+            if broadcast.status != DRAFT and subject.can("wallet:read") else None)
+    return broadcast_out(broadcast, breakdown, funnel, cost)
 
 
 async def recipient_page(uow: UnitOfWork, subject: Subject, broadcast: Broadcast, *, state: str | None,

@@ -29,6 +29,7 @@ from softdukan.template.form import Preview, preview, whatsapp_markup
 from softdukan.template.models import NAMED, MessageTemplate
 from softdukan.template.send_form import approved_templates
 from softdukan.template.service import template_service
+from softdukan.wallet.usage import broadcast_cost
 
 LIST_PAGE = 50
 RECIPIENT_PAGE = 50
@@ -157,6 +158,8 @@ async def live_context(uow: UnitOfWork, web: WebContext, broadcast: Broadcast) -
     subject = subject_of(web)
     funnel = await broadcast_service.funnel(uow, subject, broadcast) if broadcast.status != s.DRAFT else None
     breakdown = await _quietly(broadcast_service.breakdown(uow, subject, broadcast), None)
-    return {"broadcast": broadcast, "funnel": funnel, "breakdown": breakdown, "tz": tz_of(web),
+    cost = (await broadcast_cost(uow, broadcast.organization_id, broadcast.id)
+            if funnel is not None and web.can("wallet:read") else None)
+    return {"broadcast": broadcast, "funnel": funnel, "breakdown": breakdown, "tz": tz_of(web), "cost": cost,
             "active": broadcast.status in s.ACTIVE,
             "audience": audience_text(broadcast.audience, await segment_names(uow, web))}

@@ -160,6 +160,15 @@ class BroadcastOut(BroadcastSummary):
     retry_days_131049: int
     breakdown: BreakdownOut | None = Field(description="who gets it, who is left out and why, and the estimate")
     funnel: FunnelOut | None = Field(description="progress once launched")
+    cost: CostOut | None = Field(default=None, description="WhatsApp credits charged and still held, once launched")
+
+
+class CostOut(BaseModel):
+    charged_units: int = Field(description="charged for delivered messages, in ₹0.0001")
+    held_units: int = Field(description="held for messages not settled yet")
+    charged_messages: int
+    charged: str
+    held: str
 
 
 class BroadcastPage(BaseModel):
@@ -228,8 +237,13 @@ def summary(b: Any) -> BroadcastSummary:
         created_by=b.created_by_label, created_at=b.created_at, updated_at=b.updated_at)
 
 
-def broadcast_out(b: Any, breakdown: Any | None, funnel: Any | None) -> BroadcastOut:
+def broadcast_out(b: Any, breakdown: Any | None, funnel: Any | None,
+                  cost: tuple[int, int, int] | None = None) -> BroadcastOut:
+    from softdukan.wallet.charging import rupees
+
     return BroadcastOut(
+        cost=CostOut(charged_units=cost[0], held_units=cost[1], charged_messages=cost[2], charged=rupees(cost[0]),
+                     held=rupees(cost[1])) if cost is not None else None,
         **summary(b).model_dump(), template_category=b.template_category, variables=dict(b.variables or {}),
         timezone=b.timezone, paused_at=b.paused_at, pause_reason=b.pause_reason, notice=b.notice,
         retry_days_131049=b.retry_days_131049, breakdown=breakdown_out(breakdown) if breakdown is not None else None,

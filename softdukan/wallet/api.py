@@ -106,7 +106,8 @@ async def list_charges(uow: UoW, subject: Requires["wallet:read"], month: Month 
                        broadcast_id: int | None = Query(default=None, ge=1, le=MAX_ID),
                        before_id: int | None = Query(default=None, ge=1, le=MAX_ID),
                        limit: int = Query(default=100, ge=1, le=500)) -> list[ChargeOut]:
-    rows = await usage.charges(uow, subject.organization_id, month or usage.month_of(uow.clock.now()),
+    month = month or (None if broadcast_id is not None else usage.month_of(uow.clock.now()))
+    rows = await usage.charges(uow, subject.organization_id, month,
                                category=category, market=country, broadcast_id=broadcast_id, before_id=before_id,
                                limit=limit)
     return [ChargeOut.of(row) for row in rows]

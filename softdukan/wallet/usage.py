@@ -105,14 +105,18 @@ async def monthly_totals(uow: UnitOfWork, organization_id: int, months: list[str
     return totals
 
 
-async def charges(uow: UnitOfWork, organization_id: int, month: str, *, category: str | None = None,
+async def charges(uow: UnitOfWork, organization_id: int, month: str | None, *, category: str | None = None,
                   market: str | None = None, broadcast_id: int | None = None, before_id: int | None = None,
                   limit: int = 100) -> list[MessageCharge]:
-    """The charged messages behind a usage line (drill-down), newest first."""
-    start, end = month_bounds(month)
+    """The charged messages behind a usage line (drill-down), newest first; all months when `month` is None."""
     if broadcast_id is not None:
         await _own_broadcast(uow, organization_id, broadcast_id)
-    query = select(MessageCharge).where(_charged(organization_id, start, end))
+    if month is None:
+        query = select(MessageCharge).where(MessageCharge.organization_id == organization_id,
+                                            MessageCharge.state == CHARGED)
+    else:
+        start, end = month_bounds(month)
+        query = select(MessageCharge).where(_charged(organization_id, start, end))
     if category:
         query = query.where(MessageCharge.category == category)
     if market:

@@ -150,7 +150,8 @@ async def charges_page(request: Request, uow: UoW, web: WebRequires["wallet:read
                        broadcast_id: int | None = Query(default=None, ge=1, le=MAX_ID),
                        before_id: int | None = Query(default=None, ge=1, le=MAX_ID)) -> Response:
     assert web.subject is not None
-    month = month or usage.month_of(uow.clock.now())
+    if month is None and broadcast_id is None:
+        month = usage.month_of(uow.clock.now())
     rows = await usage.charges(uow, web.subject.organization_id, month, category=category, market=country,
                                broadcast_id=broadcast_id, before_id=before_id, limit=100)
     messages = await usage.charged_messages(uow, web.subject.organization_id, [r.message_id for r in rows])

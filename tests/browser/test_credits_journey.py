@@ -208,6 +208,9 @@ async def test_broadcast_pauses_on_empty_credits_recharge_resumes_it_and_usage_s
     # the month's usage once every delivery has been charged: marketing, India, 20 messages
     await eventually(lambda: _all_charged(runtime, org_id), what="every delivered message charged", within=60)
     total = len(CONTACTS) * price
+    await owner.reload()  # the broadcast's cost, from its charges
+    cost = f"₹{total / 10_000:,.2f} charged for {len(CONTACTS)}"
+    await expect(owner.locator("#broadcast-cost")).to_contain_text(cost)
     await owner.goto(f"{base}/settings/credits")
     await expect(owner.get_by_test_id("month-total")).to_have_text(rupees(total))
     category = owner.locator("#usage-by-category tbody tr")

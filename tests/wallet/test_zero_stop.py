@@ -67,4 +67,9 @@ async def test_a_broadcast_pauses_when_credits_run_out_and_resumes_after_a_recha
         per_customer = dict((await session.execute(select(SandboxMessage.wa_id, func.count()).where(
             SandboxMessage.direction == "out").group_by(SandboxMessage.wa_id))).all())
     assert len(per_customer) == 30 and set(per_customer.values()) == {1}
+    cost = (await shop.client.get(f"/v1/broadcasts/{broadcast_id}", headers=shop.org.auth)).json()["cost"]
+    assert cost["charged_units"] + cost["held_units"] == 30 * MARKETING_IN  # each charged or still held, once
+    charged = (await shop.client.get("/v1/wallet/charges", params={"broadcast_id": broadcast_id},
+                                     headers=shop.org.auth)).json()
+    assert len(charged) == cost["charged_messages"] and {c["broadcast_id"] for c in charged} <= {broadcast_id}
     assert await ledger_findings(shop.runtime) == []
