@@ -9,6 +9,7 @@ import re
 
 from softdukan.contact.models import Contact
 from softdukan.conversation.models import Conversation, Message
+from tests.conversation.template_send_page_support import closed_conversation_of
 from tests.conversation.template_send_support import approved, offer, outbound_counts, sandbox_outbound
 from tests.support.factories import browser_sign_in, csrf_from
 from tests.support.whatsapp import rows
@@ -19,14 +20,7 @@ HTMX = {"HX-Request": "true"}
 
 
 async def closed_conversation(shop: Shop) -> Conversation:
-    """The customer wrote yesterday: the conversation exists, its window closed an hour ago."""
-    response = await shop.client.post(f"/sandbox/graph/_sandbox/customers/{CUSTOMER}/messages", json={
-        "phone_number_id": shop.number.phone_number_id, "message": {"type": "text", "text": {"body": "Hello?"}}})
-    assert response.status_code == 200, response.text
-    await shop.settle()
-    (conversation,) = await rows(shop.runtime, Conversation, Conversation.organization_id == shop.org.org.id)
-    shop.clock.advance(hours=25)
-    return conversation  # type: ignore[no-any-return]
+    return await closed_conversation_of(shop, CUSTOMER)
 
 
 async def test_closed_window_offers_approved_templates_prefilled_previewed_and_sent(shop: Shop) -> None:

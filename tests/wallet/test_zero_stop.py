@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from softdukan.broadcast.models import BroadcastRecipient
 from softdukan.sandbox.models import SandboxMessage
 from tests.broadcast.engine_support import add_contacts, broadcast, launch, marketing_template, run_until_done
+from tests.conversation.template_send_page_support import closed_conversation_of
 from tests.conversation.template_send_support import approved, send, shipped_values
+from tests.support.factories import browser_sign_in, csrf_from
 from tests.template.conftest import Shop, shop  # noqa: F401  (fixture)
 from tests.wallet.support import empty_wallet, fund, ledger_findings, wallet
 
@@ -73,3 +75,20 @@ async def test_a_broadcast_pauses_when_credits_run_out_and_resumes_after_a_recha
                                      headers=shop.org.auth)).json()
     assert len(charged) == cost["charged_messages"] and {c["broadcast_id"] for c in charged} <= {broadcast_id}
     assert await ledger_findings(shop.runtime) == []
+
+
+async def test_the_dashboard_says_why_a_template_is_not_sent_at_zero(shop: Shop) -> None:
+    created = await approved(shop)
+    conversation = await closed_conversation_of(shop, "919812377011")
+    await empty_wallet(shop.runtime, shop.org.org.id)
+    await browser_sign_in(shop.client, shop.org.owner.email)
+    form = await shop.client.get(f"/conversations/{conversation.id}/template-form",
+                                 params={"template_id": created["id"]}, headers={"HX-Request": "true"})
+    values = {"var:header.1": "#77", "var:body.1": "Meera", "var:body.2": "#77", "var:body.3": "Monday",
+              "var:button.0": "77"}
+    sent = await shop.client.post(f"/conversations/{conversation.id}/template", headers={"HX-Request": "true"},
+                                  data={"csrf_token": csrf_from(form.text), "template_id": str(created["id"]),
+                                        **values})
+    assert sent.status_code == 402 and "needs ₹0.1350 in WhatsApp credits" in sent.text
+    assert "Add credits" in sent.text
+    assert (await wallet(shop.runtime, shop.org.org.id)).held_units == 0
