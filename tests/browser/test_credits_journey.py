@@ -23,7 +23,7 @@ from softdukan.sandbox.models import SandboxMessage
 from softdukan.wallet.charging import rupees
 from softdukan.wallet.models import CHARGED, MessageCharge, Topup
 from softdukan.wallet.rates import DEFAULT_PLAN, price_table
-from tests.browser.test_broadcast_journey import FAST_META, LIVE, approved_template, choose
+from tests.browser.test_broadcast_journey import FAST_META, LIVE, approved_template, choose, upload_contacts
 from tests.browser.test_team_journey import sign_in
 from tests.browser.test_whatsapp_journey import OWNER, connect_number, sign_up
 from tests.support.polling import eventually
@@ -66,16 +66,7 @@ async def shown(page: Page, locator: Locator, text: str | re.Pattern[str]) -> No
 
 
 async def import_regulars(page: Page, base: str) -> None:
-    await page.goto(f"{base}/contacts/import")
-    await page.locator("#f-file").set_input_files(files=[{"name": "regulars.csv", "mimeType": "text/csv",
-                                                          "buffer": CSV.encode()}])
-    await page.get_by_role("button", name="Upload").click()
-    await expect(page.locator("#import-mapping-form")).to_be_visible()
-    await page.get_by_role("button", name="Import contacts").click()
-    progress = page.locator("#import-progress")
-    await expect(progress).to_have_attribute("data-status", re.compile("done|finished|completed"), timeout=LIVE)
-    await expect(page.locator("#import-created")).to_have_text(str(len(CONTACTS)))
-    await expect(page.locator("#import-errors")).to_have_text("0")
+    await upload_contacts(page, base, "regulars.csv", CSV, created=len(CONTACTS), errors=0)
 
 
 async def set_alert(page: Page, base: str) -> None:
