@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 23:48:22.493864
+Create Date: 2026-12-01 00:24:11.960035
 """
 
 from collections.abc import Sequence

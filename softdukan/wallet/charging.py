@@ -35,6 +35,7 @@ from softdukan.wallet import accounts
 from softdukan.wallet.markets import market_name, market_of
 from softdukan.wallet.models import (
     CHARGED,
+    DEFAULT_LOW_BALANCE_UNITS,
     EXPIRED,
     FREE,
     HELD,
@@ -251,7 +252,7 @@ async def _queue_settlement(uow: UnitOfWork, organization_id: int, now: datetime
     if flagged.rowcount != 1:  # type: ignore[attr-defined]
         created = (await uow.session.execute(insert_ignore(uow.session, WalletSettings, ["organization_id"])
                                              .returning(s.id), [{
-            "organization_id": organization_id, "low_balance_units": 1_000_000, "settle_queued": True,
+            "organization_id": organization_id, "low_balance_units": DEFAULT_LOW_BALANCE_UNITS, "settle_queued": True,
             "created_at": now}])).scalar()
         if created is None:
             return  # queued already

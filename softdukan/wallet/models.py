@@ -14,6 +14,7 @@ from softdukan.kit.db import BigId, Model
 CATEGORIES = ("marketing", "utility", "authentication", "authentication_international", "service")
 # charge states of a message
 HELD, CHARGED, FREE, RELEASED, EXPIRED, UNCOLLECTED = "held", "charged", "free", "released", "expired", "uncollected"
+DEFAULT_LOW_BALANCE_UNITS = 200_000  # ₹20: below the welcome credit, so a new organization starts without an alert
 
 
 class RateCard(Model):
@@ -88,7 +89,7 @@ class WalletSettings(Model):
 
     organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"),
                                                  unique=True)
-    low_balance_units: Mapped[int] = mapped_column(BigInteger, default=1_000_000)  # ₹100
+    low_balance_units: Mapped[int] = mapped_column(BigInteger, default=DEFAULT_LOW_BALANCE_UNITS)
     low_alert_sent_at: Mapped[datetime | None]
     settle_queued: Mapped[bool] = mapped_column(default=False)  # a settlement job is queued for its decided charges
 

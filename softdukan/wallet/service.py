@@ -19,7 +19,7 @@ from softdukan.platform.uow import UnitOfWork
 from softdukan.wallet import accounts
 from softdukan.wallet.charging import rupees
 from softdukan.wallet.events import WalletLow
-from softdukan.wallet.models import WalletSettings
+from softdukan.wallet.models import DEFAULT_LOW_BALANCE_UNITS, WalletSettings
 
 MAX_THRESHOLD = 10_000_000_000  # ₹10 lakh
 MAX_GRANT = 100_000_000_000  # ₹1 crore
@@ -43,7 +43,8 @@ class WalletSummary:
 async def settings_for(uow: UnitOfWork, organization_id: int) -> WalletSettings:
     row = await uow.session.scalar(select(WalletSettings).where(WalletSettings.organization_id == organization_id))
     if row is None:
-        row = WalletSettings(organization_id=organization_id, low_balance_units=1_000_000, created_at=uow.clock.now())
+        row = WalletSettings(organization_id=organization_id, low_balance_units=DEFAULT_LOW_BALANCE_UNITS,
+                             created_at=uow.clock.now())
         uow.session.add(row)
         await uow.flush()
     return row
@@ -52,7 +53,7 @@ async def settings_for(uow: UnitOfWork, organization_id: int) -> WalletSettings:
 async def summary_for(uow: UnitOfWork, organization_id: int) -> WalletSummary:
     wallet = await accounts.peek_wallet(uow.session, organization_id)
     row = await uow.session.scalar(select(WalletSettings).where(WalletSettings.organization_id == organization_id))
-    threshold = row.low_balance_units if row else 1_000_000
+    threshold = row.low_balance_units if row else DEFAULT_LOW_BALANCE_UNITS
     balance = wallet.credits_posted - wallet.debits_posted if wallet else 0
     held = wallet.debits_pending if wallet else 0
     return WalletSummary(balance, held, balance - held, threshold, balance - held < threshold)

@@ -98,3 +98,15 @@ async def test_the_low_balance_alert_mails_once_per_fall_and_shows_a_banner(clie
     assert (await client.patch("/v1/wallet", json={"low_balance_threshold_units": -1},
                                headers=wa.org.auth)).status_code == 422
     clock.advance(seconds=timedelta(hours=1).total_seconds())
+
+
+async def test_a_new_organization_with_the_welcome_credit_starts_without_an_alert(runtime) -> None:
+    from tests.support.factories import make_org
+    from tests.wallet.support import empty_wallet, fund
+
+    org = await make_org(runtime)
+    await empty_wallet(runtime, org.org.id)
+    await fund(runtime, org.org.id, 500_000, "welcome-size")  # ₹50, the default welcome credit
+    summary = await wallet(runtime, org.org.id)
+    assert (summary.available_units, summary.low) == (500_000, False)
+    assert summary.low_balance_units < 500_000
