@@ -13,6 +13,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
+from softdukan.kit import sqlite_driver
+
 # Integer primary keys that autoincrement on SQLite (INTEGER PRIMARY KEY) and are 64-bit elsewhere.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
@@ -131,6 +133,7 @@ JSON_CODEC: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer
 def make_engine(url: str, *, echo: bool = False, pre_ping: bool = True, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **JSON_CODEC)
+        sqlite_driver.install(engine)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         _sqlite_transactions(engine)
 
