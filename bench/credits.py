@@ -5,9 +5,9 @@ from `bench/postgres.py`, fsync on).
 - **raw**: per pair, one transaction doing the guarded hold UPDATE of `ledger_accounts` (`debits_pending + a WHERE
   available >= a`) and a second undoing it (`debits_pending - a WHERE debits_pending >= a`): the minimum a hold and
   its settlement need, through the product's engine and sessions.
-- **single**: per message, a unit of work holding its price (`accounts.wallet`, `accounts.usage`,
-  `ledger.reserve`, as `charging.hold_for_message` does), then another settling it for less than the hold
-  (`ledger.settle`, as a delivered status does in `charging._resolve`).
+- **single**: per message, a unit of work holding its price (`accounts.hold`, as `charging.hold_for_message`
+  does), then another settling it for less than the hold (`ledger.settle`, as a delivered status does in
+  `charging._resolve`).
 - **chunk**: broadcast chunks of 200 messages held in one unit of work each (`accounts.locked_wallet` as
   `charging.price_chunk` locks it, then `ledger.reserve_many`), then every message settled in its own unit of work
   (settlement is per status webhook). Holds and settlements are timed as two phases.
@@ -189,24 +189,17 @@ async def raw(runtime: Runtime, wallet_id: int, workers: int, seconds: float) ->
 
 
 async def _hold(runtime: Runtime, org_id: int, key: str) -> int:
-    """`charging.hold_for_message`'s ledger half: wallet and usage accounts, the balance check, `ledger.reserve`."""
+    """`charging.hold_for_message`'s ledger half: `accounts.hold` (`ledger.reserve` by account code)."""
     async with unit_of_work(runtime) as uow:
-        now, session = uow.clock.now(), uow.session
-        wallet = await accounts.wallet(session, org_id, now)
-        if wallet.available < HOLD:
-            raise RuntimeError("the benchmark wallet ran out of credits")
-        hold = await ledger.reserve(session, key=key, organization_id=org_id, wallet=wallet,
-                                    counter=await accounts.usage(session, org_id, now), amount=HOLD,
-                                    expires_at=now + HOLD_TTL, now=now)
+        now = uow.clock.now()
+        hold = await accounts.hold(uow.session, org_id, key=key, amount=HOLD, expires_at=now + HOLD_TTL, now=now)
         return hold.id
 
 
 async def _settle(runtime: Runtime, hold_id: int) -> None:
-    """`charging._resolve`'s ledger half for a delivered, billable message."""
+    """`charging._resolve`'s ledger half for a delivered, billable message (by the hold's id)."""
     async with unit_of_work(runtime) as uow:
-        hold = await uow.session.get(LedgerHold, hold_id)
-        assert hold is not None
-        if not await ledger.settle(uow.session, hold, amount=CHARGE, resolution_key=f"meta:{hold.key}:charge",
+        if not await ledger.settle(uow.session, hold_id, amount=CHARGE, resolution_key=f"meta:{hold_id}:charge",
                                    now=uow.clock.now()):
             raise RuntimeError(f"hold {hold_id} was resolved before")
 

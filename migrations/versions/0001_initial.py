@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 00:24:11.960035
+Create Date: 2026-12-01 01:53:31.588249
 """
 
 from collections.abc import Sequence
@@ -542,7 +542,6 @@ def upgrade() -> None:
         sa.Column("debits_posted", sa.BigInteger(), nullable=False),
         sa.Column("credits_posted", sa.BigInteger(), nullable=False),
         sa.Column("debits_pending", sa.BigInteger(), nullable=False),
-        sa.Column("credits_pending", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("asset IN ('INR/2', 'INR/4')", name=op.f("ck_ledger_accounts_asset")),
@@ -551,7 +550,7 @@ def upgrade() -> None:
             name=op.f("ck_ledger_accounts_no_overdraft"),
         ),
         sa.CheckConstraint(
-            "debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 AND credits_pending >= 0",
+            "debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0",
             name=op.f("ck_ledger_accounts_non_negative"),
         ),
         sa.ForeignKeyConstraint(
@@ -1624,7 +1623,7 @@ def upgrade() -> None:
 
     op.create_table(
         "ledger_entries",
-        sa.Column("transaction_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("transaction_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("direction", sa.String(length=6), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
@@ -1635,6 +1634,7 @@ def upgrade() -> None:
         sa.CheckConstraint("direction IN ('debit', 'credit')", name=op.f("ck_ledger_entries_direction")),
         sa.CheckConstraint("status IN ('posted', 'pending')", name=op.f("ck_ledger_entries_status")),
         sa.CheckConstraint("amount > 0", name=op.f("ck_ledger_entries_positive")),
+        sa.CheckConstraint("transaction_id IS NOT NULL OR hold_id IS NOT NULL", name=op.f("ck_ledger_entries_belongs")),
         sa.ForeignKeyConstraint(
             ["account_id"], ["ledger_accounts.id"], name=op.f("fk_ledger_entries_account_id_ledger_accounts")
         ),

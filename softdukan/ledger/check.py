@@ -1,9 +1,10 @@
 """`softdukan ledger check`: the invariants the database cannot enforce by itself (reference §1.5), as queries.
 
 Each finding is a line a person can act on; an empty list means the ledger holds:
-1. every transaction balances per asset, posted and pending entries alike;
-2. each account's cached balances equal the fold of its entries (posted) and of its pending holds (pending: a
-   hold is the record of a pending transfer, as in TigerBeetle; it writes entries only when it posts);
+1. every transaction, and every posted hold (the transaction of its entries), balances per asset;
+2. each account's cached balances equal the fold of its entries (posted) and of the pending holds debiting it
+   (`debits_pending`: a hold is the record of a pending transfer, as in TigerBeetle; it writes entries only when
+   it posts);
 3. the signed posted balances of all accounts sum to zero per asset;
 4. no hold is still pending past its expiry plus the sweeper's grace.
 """
@@ -32,13 +33,14 @@ SWEEP_GRACE = timedelta(hours=1)
 async def findings(session: AsyncSession, now: datetime) -> list[str]:
     found: list[str] = []
     rows = await session.execute(
-        select(E.transaction_id, A.asset, E.status, E.direction, func.sum(E.amount))
-        .join(ACCOUNTS, A.id == E.account_id).group_by(E.transaction_id, A.asset, E.status, E.direction))
-    totals: dict[tuple[int, str, str], int] = {}
-    for transaction_id, asset, status, direction, amount in rows:
-        key = (transaction_id, asset, status)
+        select(E.transaction_id, E.hold_id, A.asset, E.status, E.direction, func.sum(E.amount))
+        .join(ACCOUNTS, A.id == E.account_id)
+        .group_by(E.transaction_id, E.hold_id, A.asset, E.status, E.direction))
+    totals: dict[tuple[str, str, str], int] = {}
+    for transaction_id, hold_id, asset, status, direction, amount in rows:
+        key = (f"transaction {transaction_id}" if transaction_id is not None else f"hold {hold_id}", asset, status)
         totals[key] = totals.get(key, 0) + (int(amount) if direction == DEBIT else -int(amount))
-    found += [f"transaction {t} is unbalanced in {asset} ({status}): debits - credits = {total}"
+    found += [f"{t} is unbalanced in {asset} ({status}): debits - credits = {total}"
               for (t, asset, status), total in sorted(totals.items()) if total]
 
     folds: dict[int, dict[str, int]] = {}
@@ -46,15 +48,14 @@ async def findings(session: AsyncSession, now: datetime) -> list[str]:
                                    .where(E.status == POSTED).group_by(E.account_id, E.direction))
     for account_id, direction, amount in posted:
         folds.setdefault(account_id, {})[f"{direction}s_posted"] = int(amount)
-    for column, side in ((H.wallet_account_id, "debits_pending"), (H.counter_account_id, "credits_pending")):
-        pending = await session.execute(select(column, func.sum(H.amount)).where(H.state == HOLD_PENDING)
-                                        .group_by(column))
-        for account_id, amount in pending:
-            folds.setdefault(account_id, {})[side] = int(amount)
+    pending = await session.execute(select(H.wallet_account_id, func.sum(H.amount)).where(H.state == HOLD_PENDING)
+                                    .group_by(H.wallet_account_id))
+    for account_id, amount in pending:
+        folds.setdefault(account_id, {})["debits_pending"] = int(amount)
     net: dict[str, int] = {}
     for account in (await session.execute(select(LedgerAccount).order_by(LedgerAccount.id))).scalars():
         fold = folds.get(account.id, {})
-        for column in ("debits_posted", "credits_posted", "debits_pending", "credits_pending"):
+        for column in ("debits_posted", "credits_posted", "debits_pending"):
             cached, folded = getattr(account, column), fold.get(column, 0)
             if cached != folded:
                 found.append(f"account {account.code}: cached {column} {cached} but its entries say {folded}")

@@ -3,9 +3,15 @@ transactions and entries, and holds. Integer units only: paise (`INR/2`) and wcc
 
 What the database enforces itself: one transaction per idempotency key, one reversal per transaction, one hold
 per key and per wamid, positive entry amounts, non-negative cached balances, no overdraft on wallet accounts
-(`debits_posted + debits_pending <= credits_posted`), a posted hold amount never above the held one. What it
-cannot (each transaction balanced per asset, caches equal to the fold of entries, pending holds equal to pending
-debits) `ledger.check` verifies, from `softdukan ledger check` and the scheduled reconciliation.
+(`debits_posted + debits_pending <= credits_posted`), a posted hold amount never above the held one, every entry
+belonging to a transaction or a hold. What it cannot (each transaction and each posted hold balanced per asset,
+caches equal to the fold of entries, pending holds equal to pending debits) `ledger.check` verifies, from
+`softdukan ledger check` and the scheduled reconciliation.
+
+A hold is a pending transfer (TigerBeetle's): the row records it, and only the debited account caches it
+(`debits_pending`), because that is what the no-overdraft guard reads. The credited side has no guard to serve,
+so its pending credits are not cached: they are the sum of its pending holds. When a hold posts, its entries name
+the hold (`hold_id`) and no transaction row: the hold is their transaction, settled once by its state guard.
 """
 
 from __future__ import annotations
@@ -27,8 +33,7 @@ HOLD_PENDING, HOLD_POSTED, HOLD_VOIDED, HOLD_EXPIRED = "pending", "posted", "voi
 class LedgerAccount(Model):
     __tablename__ = "ledger_accounts"
     __table_args__ = (
-        CheckConstraint("debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 "
-                        "AND credits_pending >= 0", name="non_negative"),
+        CheckConstraint("debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0", name="non_negative"),
         CheckConstraint("NOT no_overdraft OR debits_posted + debits_pending <= credits_posted", name="no_overdraft"),
         CheckConstraint("asset IN ('INR/2', 'INR/4')", name="asset"),
     )
@@ -41,8 +46,7 @@ class LedgerAccount(Model):
     no_overdraft: Mapped[bool] = mapped_column(Boolean, default=False)
     debits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
     credits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
-    debits_pending: Mapped[int] = mapped_column(BigInteger, default=0)
-    credits_pending: Mapped[int] = mapped_column(BigInteger, default=0)
+    debits_pending: Mapped[int] = mapped_column(BigInteger, default=0)  # pending holds debiting it
 
     @property
     def available(self) -> int:
@@ -67,9 +71,11 @@ class LedgerEntry(Model):
     __table_args__ = (CheckConstraint("amount > 0", name="positive"),
                       CheckConstraint("direction IN ('debit', 'credit')", name="direction"),
                       CheckConstraint("status IN ('posted', 'pending')", name="status"),
+                      CheckConstraint("transaction_id IS NOT NULL OR hold_id IS NOT NULL", name="belongs"),
                       Index("ix_ledger_entries_account", "account_id", "id"))
 
-    transaction_id: Mapped[int] = mapped_column(BigId, ForeignKey("ledger_transactions.id"), index=True)
+    # a posted transaction's, or (NULL) a posted hold's: the hold is then the transaction the entries belong to
+    transaction_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ledger_transactions.id"), index=True)
     account_id: Mapped[int] = mapped_column(BigId, ForeignKey("ledger_accounts.id"))
     direction: Mapped[str] = mapped_column(String(6))
     amount: Mapped[int] = mapped_column(BigInteger)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import String, bindparam, case, cast, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -35,14 +35,38 @@ from softdukan.ledger.models import (
     LedgerHold,
     LedgerTransaction,
 )
+from softdukan.ledger.statements import (
+    ACCOUNTS,
+    CLAIM,
+    CLAIM_COVERED,
+    ENTRIES,
+    ENTRY_INSERT,
+    HOLD_INSERT,
+    HOLD_WALLET,
+    HOLDS,
+    RELEASE_WALLET,
+    SETTLE_ACCOUNTS,
+    A,
+    H,
+)
 from softdukan.platform.errors import Conflict, Invalid, PaymentRequired
 
-A = LedgerAccount.__table__.c
+AccountRef = LedgerAccount | str  # an account, or its code: the hot path names accounts by code
 
 
 class InsufficientCredits(PaymentRequired):
     def __init__(self, message: str = "The wallet's balance does not cover this. Add credits to continue.") -> None:
         super().__init__("insufficient_credits", message)
+
+
+class UnknownAccount(Invalid):
+    def __init__(self, codes: Sequence[str]) -> None:
+        super().__init__("unknown_account", "No ledger account " + ", ".join(codes) + " exists yet.")
+        self.codes = list(codes)
+
+
+def _code(ref: AccountRef) -> str:
+    return ref if isinstance(ref, str) else ref.code
 
 
 @dataclass(frozen=True)
@@ -79,17 +103,39 @@ async def _check_legs(session: AsyncSession, legs: Sequence[Leg]) -> None:
                       + ", ".join(f"{asset} off by {total}" for asset, total in sorted(totals.items()) if total))
 
 
-async def _move(session: AsyncSession, legs: Sequence[Leg], *, pending: bool, sign: int = 1) -> None:
-    """Applies legs to the cached balances; a debit of a no-overdraft account only if it stays covered."""
-    for leg in legs:
-        column = ("debits_" if leg.direction == DEBIT else "credits_") + ("pending" if pending else "posted")
-        statement = update(LedgerAccount).where(A.id == leg.account_id).values(
-            {column: A[column] + sign * leg.amount}).execution_options(synchronize_session=False)
-        if leg.direction == DEBIT and sign > 0:
+async def _move(session: AsyncSession, legs: Sequence[Leg]) -> None:
+    """Posts legs to the cached balances, in account order (every multi-account update locks rows by ascending id,
+    so two transactions never wait for each other crosswise); a debit of a no-overdraft account only if it stays
+    covered."""
+    for leg in sorted(legs, key=lambda leg: leg.account_id):
+        column = "debits_posted" if leg.direction == DEBIT else "credits_posted"
+        statement = update(ACCOUNTS).where(A.id == leg.account_id).values({column: A[column] + leg.amount})
+        if leg.direction == DEBIT:
             statement = statement.where(~A.no_overdraft | (
                 A.credits_posted - A.debits_posted - A.debits_pending >= leg.amount))
         if (await session.execute(statement)).rowcount != 1:  # type: ignore[attr-defined]
             raise InsufficientCredits()
+
+
+async def _hold_wallet(connection: AsyncConnection, wallet_id: int, amount: int) -> bool:
+    """Puts `amount` on the wallet's pending debits if it stays covered (no-overdraft accounts): the guard."""
+    result = await connection.execute(HOLD_WALLET, {"w_id": wallet_id, "w_amount": amount})
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def _apply(session: AsyncSession, moves: dict[int, dict[str, int]]) -> None:
+    """Adds each account's deltas to its cached balances in ONE UPDATE (settlements and releases: they only take
+    held amounts off pending and post at most what was held, so no guard). Rows lock in id order (`_move`)."""
+    moves = {i: {column: d for column, d in columns.items() if d} for i, columns in moves.items()}
+    moves = {i: columns for i, columns in sorted(moves.items()) if columns}
+    if not moves:
+        return
+    values: dict[str, Any] = {}
+    for column in sorted({column for columns in moves.values() for column in columns}):
+        deltas = [(i, columns[column]) for i, columns in moves.items() if column in columns]
+        values[column] = A[column] + (deltas[0][1] if len(moves) == 1 else
+                                      case(*((A.id == i, d) for i, d in deltas), else_=0))
+    await session.execute(update(ACCOUNTS).where(A.id.in_(list(moves))).values(values))
 
 
 async def post(session: AsyncSession, *, key: str, kind: str, legs: Sequence[Leg], effective_at: datetime,
@@ -112,7 +158,7 @@ async def post(session: AsyncSession, *, key: str, kind: str, legs: Sequence[Leg
         if existing.fingerprint != fingerprint:
             raise Conflict("idempotency_key_reused", f"Ledger key {key!r} was used for a different transaction.")
         return existing
-    await _move(session, legs, pending=False)
+    await _move(session, legs)
     await session.execute(insert(LedgerEntry.__table__), [
         {"transaction_id": existing.id, "account_id": leg.account_id, "direction": leg.direction,
          "amount": leg.amount, "status": status, "hold_id": hold_id, "created_at": effective_at} for leg in legs])
@@ -135,84 +181,100 @@ async def reverse(session: AsyncSession, original: LedgerTransaction, *, key: st
                       reverses_id=original.id, external_ref=original.external_ref)
 
 
-async def reserve(session: AsyncSession, *, key: str, organization_id: int, wallet: LedgerAccount,
-                  counter: LedgerAccount, amount: int, expires_at: datetime, now: datetime) -> LedgerHold:
-    """Sets `amount` aside on the wallet (pending debit, pending credit to `counter`), or raises
-    `InsufficientCredits` (402). The same key again returns the same hold without holding twice.
+async def reserve(session: AsyncSession, *, key: str, organization_id: int, wallet: AccountRef,
+                  counter: AccountRef, amount: int, expires_at: datetime, now: datetime) -> LedgerHold:
+    """Sets `amount` aside on the wallet for `counter` (a pending transfer), or raises `InsufficientCredits` (402).
+    The same key again returns the same hold without holding twice. Accounts may be named by code.
 
-    The hot path of every send: three statements (the hold, the guarded wallet move, the counter). The hold row
-    is the record of the pending transfer (TigerBeetle's pending transfer); entries are written when it posts."""
+    The hot path of every send, two statements and no lookups: the hold row, inserted with its accounts found by
+    code inside the same statement, then the guarded move of the wallet's pending debits, last, so on PostgreSQL
+    the contended wallet row stays locked only from there to the commit. `UnknownAccount` if an account does not
+    exist yet (the caller creates it and tries again)."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise Invalid("invalid_amount", "A hold is a positive integer amount.")
-    if wallet.asset != counter.asset:
-        raise Invalid("unbalanced", "A hold moves one asset.")
-    values = {"key": key, "organization_id": organization_id, "wallet_account_id": wallet.id,
-              "counter_account_id": counter.id, "amount": amount, "state": HOLD_PENDING, "expires_at": expires_at,
-              "created_at": now}
-    hold_id = (await session.execute(insert_ignore(session, LedgerHold, ["key"]).returning(
-        LedgerHold.__table__.c.id), [values])).scalar()
-    if hold_id is None:  # held before (a retry of the same send)
-        found = await session.scalar(select(LedgerHold).where(LedgerHold.key == key))
-        assert found is not None
-        if (found.wallet_account_id, found.counter_account_id, found.organization_id, found.amount) != (
-                wallet.id, counter.id, organization_id, amount):
-            raise Conflict("idempotency_key_reused", f"Hold {key!r} was taken with other terms.")
-        return found
-    hold = LedgerHold(id=hold_id, posted_amount=None, wamid=None, resolved_at=None, resolution_key=None, **values)
+    wallet_code, counter_code = _code(wallet), _code(counter)
+    if wallet_code == counter_code:
+        raise Invalid("unbalanced", "A hold moves money between two accounts.")
+    connection = await session.connection()
+    row = (await connection.execute(HOLD_INSERT[connection.dialect.name], {
+        "key": key, "org": organization_id, "w_code": wallet_code, "c_code": counter_code, "amount": amount,
+        "expires_at": expires_at, "now": now})).first()
+    if row is None:
+        return await _held_before(session, key, wallet_code, counter_code, organization_id, amount)
+    if not await _hold_wallet(connection, row.wallet_account_id, amount):
+        await connection.execute(delete(HOLDS).where(H.id == row.id))  # nothing of a refused hold stays
+        raise InsufficientCredits()
+    hold = LedgerHold(id=row.id, key=key, organization_id=organization_id, wallet_account_id=row.wallet_account_id,
+                      counter_account_id=row.counter_account_id, amount=amount, state=HOLD_PENDING,
+                      posted_amount=None, expires_at=expires_at, wamid=None, resolved_at=None, resolution_key=None,
+                      created_at=now)
     make_transient_to_detached(hold)  # the row just inserted, as an object of this session, without reading it back
     session.add(hold)
-    await _move(session, [Leg(wallet.id, DEBIT, amount), Leg(counter.id, CREDIT, amount)], pending=True)
     return hold
 
 
-async def _record(session: AsyncSession, *, key: str, kind: str, legs: Sequence[Leg], status: str, now: datetime,
-                  hold_id: int, external_ref: str | None = None) -> None:
-    """A transaction and its entries whose legs this module built (balanced by construction) and whose key is
-    new by construction (guarded by the hold's state): two statements, no checks."""
-    transaction_id = (await session.execute(insert(LedgerTransaction.__table__).returning(
-        LedgerTransaction.__table__.c.id), [{
-            "idempotency_key": key, "fingerprint": _fingerprint(kind, legs, status), "kind": kind,
-            "effective_at": now, "reverses_id": None, "external_ref": external_ref, "details": {},
-            "created_at": now}])).scalar_one()
-    await session.execute(insert(LedgerEntry.__table__), [
-        {"transaction_id": transaction_id, "account_id": leg.account_id, "direction": leg.direction,
-         "amount": leg.amount, "status": status, "hold_id": hold_id, "created_at": now} for leg in legs])
+async def _held_before(session: AsyncSession, key: str, wallet_code: str, counter_code: str, organization_id: int,
+                       amount: int) -> LedgerHold:
+    """Why `reserve` inserted nothing: the key was held before (a retried send: that hold, if on the same terms),
+    or an account is missing or of another asset."""
+    accounts = {row.code: row for row in (await session.execute(
+        select(A.code, A.id, A.asset).where(A.code.in_([wallet_code, counter_code])))).all()}
+    missing = {wallet_code, counter_code} - set(accounts)
+    found = await session.scalar(select(LedgerHold).where(LedgerHold.key == key))
+    if found is None:
+        if missing:
+            raise UnknownAccount(sorted(missing))
+        raise Invalid("unbalanced", "A hold moves one asset.")
+    if missing or (found.wallet_account_id, found.counter_account_id, found.organization_id, found.amount) != (
+            accounts[wallet_code].id, accounts[counter_code].id, organization_id, amount):
+        raise Conflict("idempotency_key_reused", f"Hold {key!r} was taken with other terms.")
+    return found
 
 
-async def _resolve(session: AsyncSession, hold: LedgerHold, *, state: str, posted: int | None, resolution_key: str,
-                   now: datetime) -> bool:
+async def _resolve(session: AsyncSession, hold: LedgerHold | int, *, state: str, posted: int | None,
+                   resolution_key: str, now: datetime) -> bool:
     """Moves the hold out of `pending` (a guarded UPDATE: once, whoever tries concurrently) and its money with it:
-    one UPDATE per account takes the hold off the pending columns and posts `posted` of it, so a settlement is
-    five statements and a release three."""
-    h = LedgerHold.__table__.c
-    row = (await session.execute(
-        update(LedgerHold.__table__).where(h.id == hold.id, h.state == HOLD_PENDING)
-        .values(state=state, posted_amount=posted, resolution_key=resolution_key, resolved_at=now)
-        .returning(h.amount, h.wallet_account_id, h.counter_account_id, h.key))).first()
+    the entries of what it posts (naming the hold, which is their transaction), then one UPDATE of both accounts,
+    last (the wallet's lock, from there to the commit). A settlement is three statements, a release two."""
+    hold_id = hold if isinstance(hold, int) else hold.id
+    connection = await session.connection()
+    row = (await connection.execute(CLAIM_COVERED if posted else CLAIM, {
+        "h_id": hold_id, "h_state": state, "h_posted": posted, "h_key": resolution_key, "h_at": now,
+        "h_min": posted})).first()
     if row is None:
+        if posted and isinstance(hold, int):
+            held = await session.scalar(select(H.amount).where(H.id == hold_id, H.state == HOLD_PENDING))
+            if held is not None:
+                raise Invalid("invalid_amount", f"A hold of {held} settles for 0 to {held}, not {posted}.")
         return False  # resolved already, by this fact or another
-    charged = posted or 0
-    for account_id, side in ((row.wallet_account_id, "debits"), (row.counter_account_id, "credits")):
-        await session.execute(update(LedgerAccount.__table__).where(A.id == account_id).values({
-            f"{side}_pending": A[f"{side}_pending"] - row.amount, f"{side}_posted": A[f"{side}_posted"] + charged}))
-    for name, value in (("state", state), ("posted_amount", posted), ("resolution_key", resolution_key),
-                        ("resolved_at", now)):
-        set_committed_value(hold, name, value)  # the caller's object says what the row says, without a re-read
-    if charged:
-        await _record(session, key=f"{row.key}:settle", kind="charge", status=POSTED, now=now, hold_id=hold.id,
-                      legs=[Leg(row.wallet_account_id, DEBIT, charged), Leg(row.counter_account_id, CREDIT, charged)])
+    if posted:
+        await connection.execute(ENTRY_INSERT, [
+            {"transaction_id": None, "account_id": account_id, "direction": direction, "amount": posted,
+             "status": POSTED, "hold_id": hold_id, "created_at": now}
+            for account_id, direction in ((row.wallet_account_id, DEBIT), (row.counter_account_id, CREDIT))])
+        await connection.execute(SETTLE_ACCOUNTS, {"w": row.wallet_account_id, "c": row.counter_account_id,
+                                                   "held": row.amount, "charged": posted})
+    else:
+        await connection.execute(RELEASE_WALLET, {"w": row.wallet_account_id, "held": row.amount})
+    if not isinstance(hold, int):
+        for name, value in (("state", state), ("posted_amount", posted), ("resolution_key", resolution_key),
+                            ("resolved_at", now)):
+            set_committed_value(hold, name, value)  # the caller's object says what the row says, without a re-read
     return True
 
 
-async def settle(session: AsyncSession, hold: LedgerHold, *, amount: int, resolution_key: str,
+async def settle(session: AsyncSession, hold: LedgerHold | int, *, amount: int, resolution_key: str,
                  now: datetime) -> bool:
-    """Charges `amount` (≤ the hold) and releases the rest; False if the hold was resolved before."""
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0 or amount > hold.amount:
-        raise Invalid("invalid_amount", f"A hold of {hold.amount} settles for 0 to {hold.amount}, not {amount!r}.")
+    """Charges `amount` (≤ the hold) and releases the rest; False if the hold was resolved before. Given the hold's
+    id alone, the bound is checked by the claiming UPDATE itself."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0 or (
+            not isinstance(hold, int) and amount > hold.amount):
+        bound = "its amount" if isinstance(hold, int) else hold.amount
+        raise Invalid("invalid_amount", f"A hold of {bound} settles for 0 to {bound}, not {amount!r}.")
     return await _resolve(session, hold, state=HOLD_POSTED, posted=amount, resolution_key=resolution_key, now=now)
 
 
-async def release(session: AsyncSession, hold: LedgerHold, *, resolution_key: str, now: datetime,
+async def release(session: AsyncSession, hold: LedgerHold | int, *, resolution_key: str, now: datetime,
                   expired: bool = False) -> bool:
     """Gives the whole hold back (free message, failed send, or expired); False if it was resolved before."""
     return await _resolve(session, hold, state=HOLD_EXPIRED if expired else HOLD_VOIDED, posted=None,
@@ -229,7 +291,7 @@ async def account(session: AsyncSession, code: str, *, asset: str, kind: str, or
         await session.execute(insert_ignore(session, LedgerAccount, ["code"]), [
             {"code": code, "asset": asset, "kind": kind, "organization_id": organization_id,
              "no_overdraft": no_overdraft, "debits_posted": 0, "credits_posted": 0, "debits_pending": 0,
-             "credits_pending": 0, "created_at": now}])
+             "created_at": now}])
         found = await session.scalar(lookup)
     assert found is not None
     if (found.asset, found.kind, found.organization_id) != (asset, kind, organization_id):
@@ -264,9 +326,8 @@ async def reserve_many(session: AsyncSession, *, organization_id: int, wallet: L
     fresh = [(key, amount) for key, amount in holds if key not in found]
     if not fresh:
         return found
-    total = sum(amount for _, amount in fresh)
-    legs = [Leg(wallet.id, DEBIT, total), Leg(counter.id, CREDIT, total)]
-    await _move(session, legs, pending=True)
+    if not await _hold_wallet(await session.connection(), wallet.id, sum(amount for _, amount in fresh)):
+        raise InsufficientCredits()
     returning = insert(LedgerHold.__table__).returning(h.key, h.id, sort_by_parameter_order=True)
     inserted = await session.execute(returning, [
         {"key": key, "organization_id": organization_id, "wallet_account_id": wallet.id,
@@ -288,20 +349,18 @@ async def release_many(session: AsyncSession, hold_ids: Sequence[int], *, resolu
         .values(state=HOLD_EXPIRED if expired else HOLD_VOIDED, resolved_at=now,
                 resolution_key=resolution + ":" + cast(h.id, String))
         .returning(h.id, h.wallet_account_id, h.counter_account_id, h.amount))).all()
-    totals: dict[tuple[int, int], int] = defaultdict(int)
+    moves: dict[int, dict[str, int]] = defaultdict(lambda: {"debits_pending": 0})
     for row in rows:
-        totals[(row.wallet_account_id, row.counter_account_id)] += row.amount
-    for (wallet_id, counter_id), amount in totals.items():
-        await _move(session, [Leg(wallet_id, DEBIT, amount), Leg(counter_id, CREDIT, amount)], pending=True,
-                    sign=-1)
+        moves[row.wallet_account_id]["debits_pending"] -= row.amount
+    await _apply(session, moves)
     return [row.id for row in rows]
 
 
 async def settle_many(session: AsyncSession, items: Sequence[tuple[int, int]], *, resolution: str, now: datetime
                       ) -> dict[int, int]:
-    """Settles a batch of holds, each `(hold id, amount ≤ its hold)`, in a fixed number of statements: the guarded
-    claim of the still-pending ones, their posted amounts, one move per account for the sums, one transaction whose
-    entries name each hold. Holds resolved before are skipped. Returns {hold id: amount} of those settled here."""
+    """Settles a batch of holds, each `(hold id, amount ≤ its hold)`, in four statements: the guarded claim of the
+    still-pending ones, their posted amounts, the entries (each naming its hold), one UPDATE of the accounts for
+    the sums. Holds resolved before are skipped. Returns {hold id: amount} of those settled here."""
     asked = dict(items)
     if not asked:
         return {}
@@ -319,27 +378,17 @@ async def settle_many(session: AsyncSession, items: Sequence[tuple[int, int]], *
     await session.execute(update(LedgerHold.__table__).where(h.id == bindparam("h_id"))
                           .values(posted_amount=bindparam("h_posted")),
                           [{"h_id": row.id, "h_posted": asked[row.id]} for row in rows])
-    moves: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])  # (account, side) → [held, charged]
+    charged = [row for row in rows if asked[row.id]]
+    if charged:
+        await session.execute(insert(ENTRIES), [
+            {"transaction_id": None, "account_id": account_id, "direction": direction, "amount": asked[row.id],
+             "status": POSTED, "hold_id": row.id, "created_at": now}
+            for row in charged
+            for account_id, direction in ((row.wallet_account_id, DEBIT), (row.counter_account_id, CREDIT))])
+    moves: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
-        for account_id, side in ((row.wallet_account_id, "debits"), (row.counter_account_id, "credits")):
-            moves[(account_id, side)][0] += row.amount
-            moves[(account_id, side)][1] += asked[row.id]
-    for (account_id, side), (held, charged) in sorted(moves.items()):
-        await session.execute(update(LedgerAccount.__table__).where(A.id == account_id).values({
-            f"{side}_pending": A[f"{side}_pending"] - held, f"{side}_posted": A[f"{side}_posted"] + charged}))
-    charged_rows = [row for row in rows if asked[row.id]]
-    if charged_rows:
-        legs = [Leg(r.wallet_account_id, DEBIT, asked[r.id]) for r in charged_rows] + [
-            Leg(r.counter_account_id, CREDIT, asked[r.id]) for r in charged_rows]
-        transaction_id = (await session.execute(insert(LedgerTransaction.__table__).returning(
-            LedgerTransaction.__table__.c.id), [{
-                "idempotency_key": f"{resolution}:batch:{min(r.id for r in charged_rows)}",
-                "fingerprint": _fingerprint("charge", legs, POSTED), "kind": "charge", "effective_at": now,
-                "reverses_id": None, "external_ref": None, "details": {"holds": len(charged_rows)},
-                "created_at": now}])).scalar_one()
-        await session.execute(insert(LedgerEntry.__table__), [
-            {"transaction_id": transaction_id, "account_id": account_id, "direction": direction,
-             "amount": asked[r.id], "status": POSTED, "hold_id": r.id, "created_at": now}
-            for r in charged_rows
-            for account_id, direction in ((r.wallet_account_id, DEBIT), (r.counter_account_id, CREDIT))])
+        moves[row.wallet_account_id]["debits_pending"] -= row.amount
+        moves[row.wallet_account_id]["debits_posted"] += asked[row.id]
+        moves[row.counter_account_id]["credits_posted"] += asked[row.id]
+    await _apply(session, moves)
     return {row.id: asked[row.id] for row in rows}

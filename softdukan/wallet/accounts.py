@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from softdukan.ledger import service as ledger
-from softdukan.ledger.models import WCC, LedgerAccount
+from softdukan.ledger.models import WCC, LedgerAccount, LedgerHold
 
 PROMO = "expense:promo_credits"
 
@@ -50,5 +50,24 @@ async def promo(session: AsyncSession, now: datetime) -> LedgerAccount:
 
 
 async def peek_wallet(session: AsyncSession, organization_id: int) -> LedgerAccount | None:
-    """The wallet without creating it (pages that only read)."""
-    return await session.scalar(select(LedgerAccount).where(LedgerAccount.code == wallet_code(organization_id)))
+    """The wallet without creating it (pages that only read), as the database has it now: holds and settlements
+    move balances with Core UPDATEs, which an object loaded earlier in this session would not show."""
+    return await session.scalar(select(LedgerAccount).where(LedgerAccount.code == wallet_code(organization_id))
+                                .execution_options(populate_existing=True))
+
+
+async def hold(session: AsyncSession, organization_id: int, *, key: str, amount: int, expires_at: datetime,
+               now: datetime) -> LedgerHold:
+    """Sets `amount` aside on the organization's wallet for its usage (`ledger.reserve` by account code: no lookup
+    on the hot path). An organization's first hold creates its accounts. `InsufficientCredits` when the wallet
+    can't cover it."""
+    try:
+        return await ledger.reserve(session, key=key, organization_id=organization_id,
+                                    wallet=wallet_code(organization_id), counter=usage_code(organization_id),
+                                    amount=amount, expires_at=expires_at, now=now)
+    except ledger.UnknownAccount:
+        await wallet(session, organization_id, now)
+        await usage(session, organization_id, now)
+    return await ledger.reserve(session, key=key, organization_id=organization_id,
+                                wallet=wallet_code(organization_id), counter=usage_code(organization_id),
+                                amount=amount, expires_at=expires_at, now=now)

@@ -88,16 +88,12 @@ async def hold_for_message(uow: UnitOfWork, message: Message, wa_id: str, catego
     market = market_of(wa_id)
     table = await prices(uow, message.organization_id, {market}, now.date())
     units = table.hold_units(market, category)
-    wallet = await accounts.wallet(session, message.organization_id, now)
-    if wallet.available < units:
-        raise _refusal(category.lower(), market, units, wallet.available)
-    counter = await accounts.usage(session, message.organization_id, now)
     try:
-        hold = await ledger.reserve(session, key=f"hold:msg:{message.id}", organization_id=message.organization_id,
-                                    wallet=wallet, counter=counter, amount=units, expires_at=now + HOLD_TTL, now=now)
-    except ledger.InsufficientCredits:  # spent meanwhile by a concurrent send: the guard said no
-        raise _refusal(category.lower(), market, units, (await accounts.wallet(session, message.organization_id,
-                                                                                 now)).available) from None
+        hold = await accounts.hold(session, message.organization_id, key=f"hold:msg:{message.id}", amount=units,
+                                   expires_at=now + HOLD_TTL, now=now)
+    except ledger.InsufficientCredits:  # the guard said no: tell how much there is
+        wallet = await accounts.peek_wallet(session, message.organization_id)
+        raise _refusal(category.lower(), market, units, wallet.available if wallet else 0) from None
     charge = MessageCharge(organization_id=message.organization_id, message_id=message.id, hold_id=hold.id,
                            market=table.market_priced(market), category=category.lower(), held_units=units,
                            state=HELD, created_at=now)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from softdukan.backoffice.models import StaffUser
 from softdukan.ledger.check import findings as ledger_findings
@@ -35,8 +35,10 @@ async def wallet_findings(uow: UnitOfWork) -> list[str]:
                                           .where(c.state == CHARGED).group_by(c.organization_id))).all())
     ledger = dict((await session.execute(
         select(a.organization_id, func.sum(e.amount)).select_from(LedgerEntry.__table__)
-        .join(LedgerTransaction.__table__, t.id == e.transaction_id).join(LedgerAccount.__table__, a.id == e.account_id)
-        .where(t.kind == "charge", e.direction == DEBIT, e.status == POSTED, a.kind == "wallet")
+        .outerjoin(LedgerTransaction.__table__, t.id == e.transaction_id)
+        .join(LedgerAccount.__table__, a.id == e.account_id)  # charges: posted holds and late charges
+        .where(or_(e.transaction_id.is_(None), t.kind == "charge"), e.direction == DEBIT, e.status == POSTED,
+               a.kind == "wallet")
         .group_by(a.organization_id))).all())
     for org in sorted(set(charged) | set(ledger)):
         ours, books = int(charged.get(org) or 0), int(ledger.get(org) or 0)

@@ -26,7 +26,16 @@ from softdukan.config import Settings
 from softdukan.kit.db import READ_FIRST, make_engine, make_sessionmaker
 from softdukan.ledger import service as ledger
 from softdukan.ledger.check import findings
-from softdukan.ledger.models import CREDIT, DEBIT, HOLD_PENDING, WCC, LedgerAccount, LedgerHold, LedgerTransaction
+from softdukan.ledger.models import (
+    CREDIT,
+    DEBIT,
+    HOLD_PENDING,
+    WCC,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerHold,
+    LedgerTransaction,
+)
 from softdukan.platform.runtime import Runtime
 from tests.support.factories import make_org
 
@@ -151,7 +160,7 @@ async def _assert_exactly_100_held(runtime: Runtime, wallet: Wallet, taken: list
     assert (after.debits_pending, after.debits_posted, after.available) == (100 * RUPEE, 0, 0)
     assert await _count(runtime, LedgerHold, LedgerHold.wallet_account_id == wallet.id,
                         LedgerHold.state == HOLD_PENDING) == 100  # refusals left no hold behind
-    assert (await _account(runtime, wallet.usage_id)).credits_pending == 100 * RUPEE
+    assert (await _account(runtime, wallet.usage_id)).credits_posted == 0  # held, not charged
     assert await _clean(runtime) == []
 
 
@@ -256,6 +265,8 @@ async def test_concurrent_top_ups_and_holds_keep_balance_equal_to_top_ups_minus_
     assert (after.debits_posted, after.debits_pending) == (sum(charged), 0)
     assert after.available == opening + sum(payments.values()) - sum(charged) >= 0
     assert await _count(runtime, LedgerTransaction, LedgerTransaction.idempotency_key.in_(payments)) == 40
-    assert await _count(runtime, LedgerTransaction) == before + 40 + sum(1 for c in charged if c)  # a posting each
+    assert await _count(runtime, LedgerTransaction) == before + 40  # a posting each; charges post as their holds
+    assert await _count(runtime, LedgerEntry, LedgerEntry.hold_id.is_not(None), LedgerEntry.direction == DEBIT,
+                        LedgerEntry.transaction_id.is_(None)) == sum(1 for c in charged if c)
     assert await _count(runtime, LedgerHold, LedgerHold.wallet_account_id == wallet.id) == len(charged)
     assert await _clean(runtime) == []

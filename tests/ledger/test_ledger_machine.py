@@ -61,7 +61,7 @@ T = TypeVar("T")
 NOW = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)  # holds expire a day later: none goes stale during a run
 ORGS = 3
 CONVERSION, USAGE = "conversion:wcc", "usage_clearing"  # top-ups come through the bridge; holds go to usage
-BALANCES = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
+BALANCES = ("debits_posted", "credits_posted", "debits_pending")
 LEDGER_TABLES = ("ledger_entries", "ledger_holds", "ledger_transactions", "ledger_accounts")
 
 
@@ -73,15 +73,14 @@ def wallet_code(org_id: int) -> str:
 class Balances:
     debits_posted: int = 0
     credits_posted: int = 0
-    debits_pending: int = 0
-    credits_pending: int = 0
+    debits_pending: int = 0  # only debited accounts cache pending: the usage side's is the sum of its holds
 
     @property
     def available(self) -> int:
         return self.credits_posted - self.debits_posted - self.debits_pending
 
-    def as_tuple(self) -> tuple[int, int, int, int]:
-        return self.debits_posted, self.credits_posted, self.debits_pending, self.credits_pending
+    def as_tuple(self) -> tuple[int, int, int]:
+        return self.debits_posted, self.credits_posted, self.debits_pending
 
 
 @dataclass
@@ -151,6 +150,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.recharge_of: dict[str, Recharge] = {}
         self.hold_of: dict[str, Hold] = {}
         self.transactions = 0  # facts the ledger must have recorded, once each
+        self.usage_pending = 0  # Σ pending holds for usage
         self.attempts = 0  # numbers resolution keys: each settle/release attempt is its own fact
 
     # -- plumbing ---------------------------------------------------------------------------------------------
@@ -296,7 +296,7 @@ class LedgerMachine(RuleBasedStateMachine):
         event("hold: new")
         self.hold_of[key] = Hold(org, amount, hold_id)
         self.wallet(org).debits_pending += amount
-        self.accounts[USAGE].credits_pending += amount  # a hold writes no transaction until it posts
+        self.usage_pending += amount  # a hold writes no transaction until it posts
         return key
 
     @rule(key=holds)
@@ -341,10 +341,9 @@ class LedgerMachine(RuleBasedStateMachine):
         hold.state, hold.posted, hold.resolution_key = HOLD_POSTED, amount, resolution_key
         wallet, usage = self.wallet(hold.org), self.accounts[USAGE]
         wallet.debits_pending -= hold.amount
-        usage.credits_pending -= hold.amount
+        self.usage_pending -= hold.amount
         wallet.debits_posted += amount
-        usage.credits_posted += amount
-        self.transactions += 1 if amount else 0
+        usage.credits_posted += amount  # entries naming the hold: no transaction row
 
     @rule(key=holds, expired=st.booleans())
     def release(self, key: str, expired: bool) -> None:
@@ -363,7 +362,7 @@ class LedgerMachine(RuleBasedStateMachine):
         event(f"release: expired={expired}")
         hold.state, hold.resolution_key = (HOLD_EXPIRED if expired else HOLD_VOIDED), resolution_key
         self.wallet(hold.org).debits_pending -= hold.amount
-        self.accounts[USAGE].credits_pending -= hold.amount
+        self.usage_pending -= hold.amount
 
     @rule(key=recharges, refund=st.integers(0, 1))
     def refund(self, key: str, refund: int) -> None:
@@ -418,16 +417,17 @@ class LedgerMachine(RuleBasedStateMachine):
 
             signed = case((LedgerEntry.direction == DEBIT, LedgerEntry.amount), else_=-LedgerEntry.amount)
             unbalanced = (await session.execute(
-                select(LedgerEntry.transaction_id, LedgerAccount.asset, LedgerEntry.status, func.sum(signed))
+                select(LedgerEntry.transaction_id, LedgerEntry.hold_id, LedgerAccount.asset, LedgerEntry.status,
+                       func.sum(signed))
                 .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
-                .group_by(LedgerEntry.transaction_id, LedgerAccount.asset, LedgerEntry.status)
+                .group_by(LedgerEntry.transaction_id, LedgerEntry.hold_id, LedgerAccount.asset, LedgerEntry.status)
                 .having(func.sum(signed) != 0))).all()
-            assert unbalanced == []  # every transaction balanced per asset
+            assert unbalanced == []  # every transaction, and every posted hold, balanced per asset
             for asset, posted, pending in (await session.execute(
                     select(LedgerAccount.asset, func.sum(LedgerAccount.debits_posted - LedgerAccount.credits_posted),
-                           func.sum(LedgerAccount.debits_pending - LedgerAccount.credits_pending))
+                           func.sum(LedgerAccount.debits_pending))
                     .group_by(LedgerAccount.asset))).all():
-                assert (int(posted), int(pending)) == (0, 0), asset  # conservation
+                assert (int(posted), int(pending)) == (0, self.usage_pending), asset  # conservation
 
             assert await session.scalar(select(func.count()).select_from(LedgerTransaction)) == self.transactions
 
@@ -453,7 +453,7 @@ class LedgerMachine(RuleBasedStateMachine):
             for code, found in accounts.items():
                 if found.kind == "wallet":  # Σ pending holds of a wallet = its debits_pending
                     assert held.get(found.id, 0) == found.debits_pending, code
-            assert sum(held.values()) == accounts[USAGE].credits_pending
+            assert sum(held.values()) == self.usage_pending  # the usage side's pending: its pending holds
 
 
 async def _organizations(settings: Settings) -> tuple[int, ...]:
