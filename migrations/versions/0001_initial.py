@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 01:53:31.588249
+Create Date: 2026-12-01 02:02:49.894729
 """
 
 from collections.abc import Sequence
@@ -1623,7 +1623,7 @@ def upgrade() -> None:
 
     op.create_table(
         "ledger_entries",
-        sa.Column("transaction_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("transaction_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("direction", sa.String(length=6), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
@@ -1634,7 +1634,6 @@ def upgrade() -> None:
         sa.CheckConstraint("direction IN ('debit', 'credit')", name=op.f("ck_ledger_entries_direction")),
         sa.CheckConstraint("status IN ('posted', 'pending')", name=op.f("ck_ledger_entries_status")),
         sa.CheckConstraint("amount > 0", name=op.f("ck_ledger_entries_positive")),
-        sa.CheckConstraint("transaction_id IS NOT NULL OR hold_id IS NOT NULL", name=op.f("ck_ledger_entries_belongs")),
         sa.ForeignKeyConstraint(
             ["account_id"], ["ledger_accounts.id"], name=op.f("fk_ledger_entries_account_id_ledger_accounts")
         ),

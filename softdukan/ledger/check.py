@@ -1,10 +1,10 @@
 """`softdukan ledger check`: the invariants the database cannot enforce by itself (reference §1.5), as queries.
 
 Each finding is a line a person can act on; an empty list means the ledger holds:
-1. every transaction, and every posted hold (the transaction of its entries), balances per asset;
-2. each account's cached balances equal the fold of its entries (posted) and of the pending holds debiting it
-   (`debits_pending`: a hold is the record of a pending transfer, as in TigerBeetle; it writes entries only when
-   it posts);
+1. every transaction balances per asset, posted and pending entries alike (a hold balances by construction: one
+   amount, debited and credited, of accounts of one asset, which `reserve` checks);
+2. each account's cached balances equal the fold of its entries and posted holds (posted), and of the pending
+   holds debiting it (`debits_pending`: a hold is a transfer, as in TigerBeetle; see models.py);
 3. the signed posted balances of all accounts sum to zero per asset;
 4. no hold is still pending past its expiry plus the sweeper's grace.
 """
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from softdukan.ledger.models import (
     DEBIT,
     HOLD_PENDING,
+    HOLD_POSTED,
     POSTED,
     LedgerAccount,
     LedgerEntry,
@@ -33,14 +34,13 @@ SWEEP_GRACE = timedelta(hours=1)
 async def findings(session: AsyncSession, now: datetime) -> list[str]:
     found: list[str] = []
     rows = await session.execute(
-        select(E.transaction_id, E.hold_id, A.asset, E.status, E.direction, func.sum(E.amount))
-        .join(ACCOUNTS, A.id == E.account_id)
-        .group_by(E.transaction_id, E.hold_id, A.asset, E.status, E.direction))
-    totals: dict[tuple[str, str, str], int] = {}
-    for transaction_id, hold_id, asset, status, direction, amount in rows:
-        key = (f"transaction {transaction_id}" if transaction_id is not None else f"hold {hold_id}", asset, status)
+        select(E.transaction_id, A.asset, E.status, E.direction, func.sum(E.amount))
+        .join(ACCOUNTS, A.id == E.account_id).group_by(E.transaction_id, A.asset, E.status, E.direction))
+    totals: dict[tuple[int, str, str], int] = {}
+    for transaction_id, asset, status, direction, amount in rows:
+        key = (transaction_id, asset, status)
         totals[key] = totals.get(key, 0) + (int(amount) if direction == DEBIT else -int(amount))
-    found += [f"{t} is unbalanced in {asset} ({status}): debits - credits = {total}"
+    found += [f"transaction {t} is unbalanced in {asset} ({status}): debits - credits = {total}"
               for (t, asset, status), total in sorted(totals.items()) if total]
 
     folds: dict[int, dict[str, int]] = {}
@@ -52,13 +52,20 @@ async def findings(session: AsyncSession, now: datetime) -> list[str]:
                                     .group_by(H.wallet_account_id))
     for account_id, amount in pending:
         folds.setdefault(account_id, {})["debits_pending"] = int(amount)
+    for column, side in ((H.wallet_account_id, "debits_posted"), (H.counter_account_id, "credits_posted")):
+        charged = await session.execute(select(column, func.sum(H.posted_amount))
+                                        .where(H.state == HOLD_POSTED, H.posted_amount > 0).group_by(column))
+        for account_id, amount in charged:
+            fold = folds.setdefault(account_id, {})
+            fold[side] = fold.get(side, 0) + int(amount)
     net: dict[str, int] = {}
     for account in (await session.execute(select(LedgerAccount).order_by(LedgerAccount.id))).scalars():
         fold = folds.get(account.id, {})
         for column in ("debits_posted", "credits_posted", "debits_pending"):
             cached, folded = getattr(account, column), fold.get(column, 0)
             if cached != folded:
-                found.append(f"account {account.code}: cached {column} {cached} but its entries say {folded}")
+                found.append(f"account {account.code}: cached {column} {cached} but its entries and holds say "
+                             f"{folded}")
         net[account.asset] = net.get(account.asset, 0) + account.debits_posted - account.credits_posted
     found += [f"posted balances of {asset} sum to {total}, not 0" for asset, total in sorted(net.items()) if total]
 

@@ -3,15 +3,17 @@ transactions and entries, and holds. Integer units only: paise (`INR/2`) and wcc
 
 What the database enforces itself: one transaction per idempotency key, one reversal per transaction, one hold
 per key and per wamid, positive entry amounts, non-negative cached balances, no overdraft on wallet accounts
-(`debits_posted + debits_pending <= credits_posted`), a posted hold amount never above the held one, every entry
-belonging to a transaction or a hold. What it cannot (each transaction and each posted hold balanced per asset,
-caches equal to the fold of entries, pending holds equal to pending debits) `ledger.check` verifies, from
-`softdukan ledger check` and the scheduled reconciliation.
+(`debits_posted + debits_pending <= credits_posted`), a posted hold amount never above the held one. What it
+cannot (each transaction balanced per asset, caches equal to the fold of entries and posted holds, pending holds
+equal to pending debits) `ledger.check` verifies, from `softdukan ledger check` and the scheduled reconciliation.
 
-A hold is a pending transfer (TigerBeetle's): the row records it, and only the debited account caches it
-(`debits_pending`), because that is what the no-overdraft guard reads. The credited side has no guard to serve,
-so its pending credits are not cached: they are the sum of its pending holds. When a hold posts, its entries name
-the hold (`hold_id`) and no transaction row: the hold is their transaction, settled once by its state guard.
+Two journals, both double-entry:
+- transactions with their entries: any number of legs, balanced per asset (top-ups, grants, reversals);
+- holds: a hold is a transfer from one wallet to one counter account, as in TigerBeetle. Pending, only the
+  debited account caches it (`debits_pending`, which the no-overdraft guard reads; the credited side has no guard
+  to serve, so its pending credits are the sum of its pending holds). Posted, the row is the journal line itself:
+  `posted_amount` debited from the wallet and credited to the counter, balanced by construction, posted once by
+  its state guard. No entries are copied from it.
 """
 
 from __future__ import annotations
@@ -71,11 +73,9 @@ class LedgerEntry(Model):
     __table_args__ = (CheckConstraint("amount > 0", name="positive"),
                       CheckConstraint("direction IN ('debit', 'credit')", name="direction"),
                       CheckConstraint("status IN ('posted', 'pending')", name="status"),
-                      CheckConstraint("transaction_id IS NOT NULL OR hold_id IS NOT NULL", name="belongs"),
                       Index("ix_ledger_entries_account", "account_id", "id"))
 
-    # a posted transaction's, or (NULL) a posted hold's: the hold is then the transaction the entries belong to
-    transaction_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ledger_transactions.id"), index=True)
+    transaction_id: Mapped[int] = mapped_column(BigId, ForeignKey("ledger_transactions.id"), index=True)
     account_id: Mapped[int] = mapped_column(BigId, ForeignKey("ledger_accounts.id"))
     direction: Mapped[str] = mapped_column(String(6))
     amount: Mapped[int] = mapped_column(BigInteger)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, case, cast, delete, insert, select, update
+from sqlalchemy import String, case, cast, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -39,8 +39,7 @@ from softdukan.ledger.statements import (
     ACCOUNTS,
     CLAIM,
     CLAIM_COVERED,
-    ENTRIES,
-    ENTRY_INSERT,
+    CLAIM_EACH,
     HOLD_INSERT,
     HOLD_WALLET,
     HOLDS,
@@ -233,9 +232,9 @@ async def _held_before(session: AsyncSession, key: str, wallet_code: str, counte
 
 async def _resolve(session: AsyncSession, hold: LedgerHold | int, *, state: str, posted: int | None,
                    resolution_key: str, now: datetime) -> bool:
-    """Moves the hold out of `pending` (a guarded UPDATE: once, whoever tries concurrently) and its money with it:
-    the entries of what it posts (naming the hold, which is their transaction), then one UPDATE of both accounts,
-    last (the wallet's lock, from there to the commit). A settlement is three statements, a release two."""
+    """Moves the hold out of `pending` (a guarded UPDATE: once, whoever tries concurrently; the posted row is the
+    journal line of the charge) and its money with it, in one UPDATE of both accounts (the wallet's lock, from
+    there to the commit). Two statements."""
     hold_id = hold if isinstance(hold, int) else hold.id
     connection = await session.connection()
     row = (await connection.execute(CLAIM_COVERED if posted else CLAIM, {
@@ -248,10 +247,6 @@ async def _resolve(session: AsyncSession, hold: LedgerHold | int, *, state: str,
                 raise Invalid("invalid_amount", f"A hold of {held} settles for 0 to {held}, not {posted}.")
         return False  # resolved already, by this fact or another
     if posted:
-        await connection.execute(ENTRY_INSERT, [
-            {"transaction_id": None, "account_id": account_id, "direction": direction, "amount": posted,
-             "status": POSTED, "hold_id": hold_id, "created_at": now}
-            for account_id, direction in ((row.wallet_account_id, DEBIT), (row.counter_account_id, CREDIT))])
         await connection.execute(SETTLE_ACCOUNTS, {"w": row.wallet_account_id, "c": row.counter_account_id,
                                                    "held": row.amount, "charged": posted})
     else:
@@ -358,33 +353,26 @@ async def release_many(session: AsyncSession, hold_ids: Sequence[int], *, resolu
 
 async def settle_many(session: AsyncSession, items: Sequence[tuple[int, int]], *, resolution: str, now: datetime
                       ) -> dict[int, int]:
-    """Settles a batch of holds, each `(hold id, amount ≤ its hold)`, in four statements: the guarded claim of the
-    still-pending ones, their posted amounts, the entries (each naming its hold), one UPDATE of the accounts for
-    the sums. Holds resolved before are skipped. Returns {hold id: amount} of those settled here."""
+    """Settles a batch of holds, each `(hold id, amount ≤ its hold)`, in three statements: the still-pending ones
+    read and locked (`FOR UPDATE`; on SQLite the transaction has the write lock), their claims each with its
+    posted amount (one executemany, still guarded by `pending`; each posted hold is the journal line of its
+    charge), one UPDATE of the accounts for the sums. Holds resolved before are skipped; an amount above its hold
+    refuses the batch before anything moves. Returns {hold id: amount} of those settled here."""
     asked = dict(items)
     if not asked:
         return {}
-    h = LedgerHold.__table__.c
-    rows = (await session.execute(
-        update(LedgerHold.__table__).where(h.id.in_(list(asked)), h.state == HOLD_PENDING)
-        .values(state=HOLD_POSTED, resolved_at=now, resolution_key=resolution + ":" + cast(h.id, String))
-        .returning(h.id, h.amount, h.wallet_account_id, h.counter_account_id))).all()
+    connection = await session.connection()
+    rows = (await connection.execute(select(H.id, H.amount, H.wallet_account_id, H.counter_account_id).where(
+        H.id.in_(list(asked)), H.state == HOLD_PENDING).order_by(H.id).with_for_update())).all()
     for row in rows:
         amount = asked[row.id]
         if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= row.amount:
             raise Invalid("invalid_amount", f"A hold of {row.amount} settles for 0 to {row.amount}, not {amount!r}.")
     if not rows:
         return {}
-    await session.execute(update(LedgerHold.__table__).where(h.id == bindparam("h_id"))
-                          .values(posted_amount=bindparam("h_posted")),
-                          [{"h_id": row.id, "h_posted": asked[row.id]} for row in rows])
-    charged = [row for row in rows if asked[row.id]]
-    if charged:
-        await session.execute(insert(ENTRIES), [
-            {"transaction_id": None, "account_id": account_id, "direction": direction, "amount": asked[row.id],
-             "status": POSTED, "hold_id": row.id, "created_at": now}
-            for row in charged
-            for account_id, direction in ((row.wallet_account_id, DEBIT), (row.counter_account_id, CREDIT))])
+    await connection.execute(CLAIM_EACH, [
+        {"h_id": row.id, "h_state": HOLD_POSTED, "h_posted": asked[row.id], "h_key": f"{resolution}:{row.id}",
+         "h_at": now, "h_min": asked[row.id]} for row in rows])
     moves: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
         moves[row.wallet_account_id]["debits_pending"] -= row.amount

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, String, bindparam, case, insert, select, update
+from sqlalchemy import BigInteger, String, bindparam, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from softdukan.kit.db import UTCDateTime
@@ -49,10 +49,9 @@ _CLAIM = update(HOLDS).where(H.id == bindparam("h_id", type_=BigInteger()), H.st
     state=bindparam("h_state", type_=String()), posted_amount=bindparam("h_posted", type_=BigInteger()),
     resolution_key=bindparam("h_key", type_=String()), resolved_at=bindparam("h_at", type_=UTCDateTime()))
 CLAIM = _CLAIM.returning(H.amount, H.wallet_account_id, H.counter_account_id)
-CLAIM_COVERED = _CLAIM.where(H.amount >= bindparam("h_min", type_=BigInteger())).returning(
-    H.amount, H.wallet_account_id, H.counter_account_id)
-
-ENTRY_INSERT = insert(ENTRIES)
+_COVERED = _CLAIM.where(H.amount >= bindparam("h_min", type_=BigInteger()))
+CLAIM_COVERED = _COVERED.returning(H.amount, H.wallet_account_id, H.counter_account_id)
+CLAIM_EACH = _COVERED  # executemany: a batch's claims, each with its own amount (settle_many)
 
 # A settled hold's money, both accounts in one UPDATE: the wallet's hold off pending and the charge posted, the
 # counter credited the charge. Parameters: w, c, held, charged.

@@ -13,11 +13,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from softdukan.backoffice.models import StaffUser
 from softdukan.ledger.check import findings as ledger_findings
-from softdukan.ledger.models import DEBIT, POSTED, LedgerAccount, LedgerEntry, LedgerTransaction
+from softdukan.ledger.models import (
+    DEBIT,
+    HOLD_POSTED,
+    POSTED,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerHold,
+    LedgerTransaction,
+)
 from softdukan.notification.service import mail_service
 from softdukan.platform.jobs.registry import periodic
 from softdukan.platform.uow import UnitOfWork
@@ -29,17 +37,22 @@ EVERY = timedelta(hours=1)
 
 async def wallet_findings(uow: UnitOfWork) -> list[str]:
     session, found = uow.session, []
-    c, e, t, a = (MessageCharge.__table__.c, LedgerEntry.__table__.c, LedgerTransaction.__table__.c,
-                  LedgerAccount.__table__.c)
+    c, e, t, a, h = (MessageCharge.__table__.c, LedgerEntry.__table__.c, LedgerTransaction.__table__.c,
+                     LedgerAccount.__table__.c, LedgerHold.__table__.c)
     charged = dict((await session.execute(select(c.organization_id, func.sum(c.charged_units))
                                           .where(c.state == CHARGED).group_by(c.organization_id))).all())
-    ledger = dict((await session.execute(
+    late = (await session.execute(  # charges posted after their hold expired (`charging._late_charge`)
         select(a.organization_id, func.sum(e.amount)).select_from(LedgerEntry.__table__)
-        .outerjoin(LedgerTransaction.__table__, t.id == e.transaction_id)
-        .join(LedgerAccount.__table__, a.id == e.account_id)  # charges: posted holds and late charges
-        .where(or_(e.transaction_id.is_(None), t.kind == "charge"), e.direction == DEBIT, e.status == POSTED,
-               a.kind == "wallet")
-        .group_by(a.organization_id))).all())
+        .join(LedgerTransaction.__table__, t.id == e.transaction_id).join(LedgerAccount.__table__, a.id == e.account_id)
+        .where(t.kind == "charge", e.direction == DEBIT, e.status == POSTED, a.kind == "wallet")
+        .group_by(a.organization_id))).all()
+    held = (await session.execute(  # posted holds: each is the journal line of its charge
+        select(a.organization_id, func.sum(h.posted_amount)).select_from(LedgerHold.__table__)
+        .join(LedgerAccount.__table__, a.id == h.wallet_account_id)
+        .where(h.state == HOLD_POSTED, a.kind == "wallet").group_by(a.organization_id))).all()
+    ledger: dict[int, int] = {}
+    for org, amount in [*late, *held]:
+        ledger[org] = ledger.get(org, 0) + int(amount or 0)
     for org in sorted(set(charged) | set(ledger)):
         ours, books = int(charged.get(org) or 0), int(ledger.get(org) or 0)
         if ours != books:
