@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+RAZORPAY_API = "https://api.razorpay.com"
 
 
 class Settings(BaseSettings):
@@ -34,6 +35,8 @@ class Settings(BaseSettings):
     razorpay_key_id: str | None = None
     razorpay_key_secret: str | None = None
     razorpay_webhook_secret: str | None = None  # differs from the key secret, as on Razorpay
+    # Razorpay Checkout's script. Unset: Razorpay's own when the API is Razorpay's, else the sandbox's stand-in.
+    razorpay_checkout_js_url: str | None = None
 
     # GST billing: the supplier on every invoice and credit note (billing/). The demo GSTIN is fictitious but valid.
     supplier_legal_name: str = "SoftDukan Technologies Private Limited"
@@ -101,6 +104,15 @@ class Settings(BaseSettings):
     @property
     def razorpay_url(self) -> str:
         return (self.razorpay_api_url or f"{self.base_url.rstrip('/')}/sandbox/razorpay").rstrip("/")
+
+    @property
+    def razorpay_checkout_js(self) -> str:
+        """The checkout.js the dashboard's pay page loads (Razorpay Standard Checkout)."""
+        if self.razorpay_checkout_js_url:
+            return self.razorpay_checkout_js_url
+        if self.razorpay_url == RAZORPAY_API:
+            return "https://checkout.razorpay.com/v1/checkout.js"
+        return f"{self.razorpay_url}/v1/checkout.js"
 
     @property
     def razorpay_keys(self) -> tuple[str, str]:

@@ -25,7 +25,7 @@ def mount(app: FastAPI) -> None:
 
 def _mount_razorpay(app: FastAPI) -> None:
     import softdukan.sandbox.razorpay.tasks  # noqa: F401  registers the webhook deliveries wherever it is mounted
-    from softdukan.sandbox.razorpay import checkout
+    from softdukan.sandbox.razorpay import checkout, checkout_js
     from softdukan.sandbox.razorpay.errors import RazorpayFault, razorpay_fault_handler
     from softdukan.sandbox.razorpay.routes import api, control
 
@@ -33,3 +33,4 @@ def _mount_razorpay(app: FastAPI) -> None:
     app.include_router(control.router, prefix=RAZORPAY_PREFIX)
     app.include_router(api.router, prefix=RAZORPAY_PREFIX)
     app.include_router(checkout.router, prefix=RAZORPAY_PREFIX)
+    app.include_router(checkout_js.router, prefix=RAZORPAY_PREFIX)

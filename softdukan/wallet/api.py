@@ -132,17 +132,21 @@ class RechargeOut(BaseModel):
     razorpay_order_id: str | None
     razorpay_payment_id: str | None
     invoice_id: int | None
-    checkout_url: str | None = Field(default=None, description="open this to pay (while the recharge is paying)")
+    checkout_url: str | None = Field(default=None, description=(
+        "the sandbox's hosted checkout, to send the customer to while the recharge is paying; with Razorpay "
+        "itself none: open Razorpay Checkout (checkout.js) with razorpay_key_id and razorpay_order_id"))
+    razorpay_key_id: str | None = Field(default=None, description="the key Razorpay Checkout is opened with")
     created_at: datetime
     credited_at: datetime | None
 
     @classmethod
-    def of(cls, topup: Topup, checkout_url: str | None = None) -> RechargeOut:
+    def of(cls, topup: Topup, checkout_url: str | None = None, key_id: str | None = None) -> RechargeOut:
         return cls(id=topup.id, state=topup.state, credits_units=topup.credits_units,
                    taxable_paise=topup.taxable_paise, cgst_paise=topup.cgst_paise, sgst_paise=topup.sgst_paise,
                    igst_paise=topup.igst_paise, total_paise=topup.total_paise,
                    razorpay_order_id=topup.razorpay_order_id, razorpay_payment_id=topup.razorpay_payment_id,
-                   invoice_id=topup.invoice_id, checkout_url=checkout_url, created_at=topup.created_at,
+                   invoice_id=topup.invoice_id, checkout_url=checkout_url, razorpay_key_id=key_id,
+                   created_at=topup.created_at,
                    credited_at=topup.credited_at)
 
 
@@ -154,7 +158,8 @@ async def create_recharge(body: RechargeIn, request: Request, uow: UoW, subject:
     topup = await recharge.start(uow, subject, body.amount_paise, app=request.app)
     assert topup.razorpay_order_id is not None
     back = body.return_url or f"{uow.settings.base_url.rstrip('/')}/settings/credits"
-    return RechargeOut.of(topup, recharge.checkout_url(uow.settings, topup.razorpay_order_id, back))
+    return RechargeOut.of(topup, recharge.checkout_url(uow.settings, topup.razorpay_order_id, back),
+                          uow.settings.razorpay_keys[0])
 
 
 @router.get("/wallet/recharges", response_model=list[RechargeOut], responses=error_responses())

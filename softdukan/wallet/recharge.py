@@ -26,7 +26,7 @@ from softdukan.billing.models import BillingProfile
 from softdukan.billing.service import LineIn, billing_service
 from softdukan.billing.supplier import supplier_of
 from softdukan.billing.tax import split_tax
-from softdukan.config import Settings
+from softdukan.config import RAZORPAY_API, Settings
 from softdukan.ledger import service as ledger
 from softdukan.ledger.models import PAISE, WCC
 from softdukan.payments.entities import Payment, RazorpayEvent
@@ -82,10 +82,15 @@ def client_for(settings: Settings, app: Any | None = None) -> RazorpayClient:
     return RazorpayClient.from_settings(settings, http=http)
 
 
-def checkout_url(settings: Settings, order_id: str, return_url: str) -> str:
-    """The sandbox's hosted checkout (the real gateway's is its checkout.js on our page; see README)."""
+def checkout_url(settings: Settings, order_id: str, return_url: str) -> str | None:
+    """A hosted checkout page for an API client's customer: the sandbox's, which returns to `return_url` with the
+    signed fields. Razorpay has none for orders: with the real gateway this is None, and the client opens Razorpay
+    Checkout (checkout.js) with `razorpay_key_id` and `razorpay_order_id` on its own page, as the dashboard's pay
+    page does."""
     from urllib.parse import urlencode
 
+    if settings.razorpay_url == RAZORPAY_API:
+        return None
     return f"{settings.razorpay_url}/checkout/{order_id}?" + urlencode(
         {"callback_url": return_url, "callback_method": "get"})
 

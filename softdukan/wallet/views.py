@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from softdukan.auth.settings_views import Text, flash_for, undo
 from softdukan.auth.views import form_errors
+from softdukan.billing.printing import rupees as money
 from softdukan.billing.service import billing_service
 from softdukan.contact.csv_safe import safe_cell
 from softdukan.dashboard.context import WebContext, WebRequires
@@ -118,9 +119,28 @@ async def start_recharge(request: Request, uow: UoW, web: WebRequires["wallet:wr
         error, errors = form_errors(exc)
         return await _page(request, uow, web, None, status_code=exc.status, error=error,
                            errors={"amount": errors.get("amount", error)}, amount=amount[:30])
-    assert topup.razorpay_order_id is not None
-    back = str(request.url_for("recharge_returned", topup_id=topup.id))
-    return RedirectResponse(recharge.checkout_url(uow.settings, topup.razorpay_order_id, back), status_code=303)
+    return RedirectResponse(str(request.url_for("recharge_pay", topup_id=topup.id)), status_code=303)
+
+
+@router.get("/settings/credits/recharges/{topup_id}/pay", name="recharge_pay", response_class=HTMLResponse)
+async def recharge_pay(request: Request, uow: UoW, web: WebRequires["wallet:write"], topup_id: PathId) -> Response:
+    """Razorpay Standard Checkout over this page (checkout.js: Razorpay's, or the sandbox's stand-in); its
+    signed answer goes to the return route, which verifies it and fetches the payment."""
+    assert web.subject is not None
+    topup = await recharge.get(uow, web.subject, topup_id)
+    if topup.state != "paying" or topup.razorpay_order_id is None:  # paid, failed, or never reached Razorpay
+        done = {"credited": "credited", "failed": "failed"}.get(topup.state, "cancelled")
+        return RedirectResponse(f"/settings/credits?flash={done}", status_code=303)
+    settings = uow.settings
+    options = {"key": settings.razorpay_keys[0], "order_id": topup.razorpay_order_id, "amount": topup.total_paise,
+               "currency": "INR", "name": settings.supplier_legal_name,
+               "description": f"WhatsApp credits ₹{money(topup.taxable_paise)} + GST",
+               "prefill": {"email": web.user.email}, "notes": {"topup_id": str(topup.id)},
+               "theme": {"color": "#198754"}}
+    return render(request, "wallet/checkout.html", {
+        "web": web, "topup": topup, "options": options, "checkout_js": settings.razorpay_checkout_js,
+        "return_url": str(request.url_for("recharge_returned", topup_id=topup.id)),
+        "money": lambda paise: "₹" + money(paise)})
 
 
 @router.get("/settings/credits/recharges/{topup_id}/return", name="recharge_returned", response_class=HTMLResponse)

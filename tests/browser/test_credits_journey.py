@@ -100,11 +100,14 @@ async def recharge(page: Page, base: str) -> str:
     await expect(form.locator("#gst-note")).to_contain_text("₹500.00 + 18% GST (₹90.00) = ₹590.00 to pay.")
     await form.get_by_role("button", name="Pay with Razorpay").click()
 
-    # Razorpay's hosted checkout (the sandbox's): the amount with GST, and the customer pays
-    await expect(page).to_have_url(re.compile(r"/sandbox/razorpay/checkout/order_\w+"))
-    await expect(page.locator("[data-amount]")).to_have_attribute("data-amount", "59000")
-    await expect(page.locator("[data-amount]")).to_contain_text("590.00")
-    await page.get_by_role("button", name="Pay (success)").click()
+    # the pay page opens Razorpay Checkout over itself (checkout.js; the sandbox's plays Razorpay's): the amount
+    # with GST, and the customer pays inside it; the signed answer reaches the page's handler by postMessage
+    await expect(page).to_have_url(re.compile(r"/settings/credits/recharges/\d+/pay$"))
+    await expect(page.get_by_test_id("total")).to_have_text("₹590.00")
+    checkout = page.frame_locator('iframe[name="razorpay-checkout"]')
+    await expect(checkout.locator("[data-amount]")).to_have_attribute("data-amount", "59000")
+    await expect(checkout.locator("[data-amount]")).to_contain_text("590.00")
+    await checkout.get_by_role("button", name="Pay (success)").click()
 
     # back on the credits page: credited at once (the return is verified server side), with its invoice
     await expect(page).to_have_url(re.compile(r"/settings/credits\?flash=credited"))

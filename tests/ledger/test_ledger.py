@@ -197,6 +197,8 @@ async def test_check_reports_a_cached_balance_that_drifted_from_its_entries(runt
     now = runtime.clock.now()
     async with runtime.sessionmaker() as session:
         assert await findings(session, now) == []
+        if runtime.engine.dialect.name == "postgresql":  # past the database's own guards (0002), as a superuser
+            await session.execute(text("SET LOCAL session_replication_role = replica"))  # could: check finds it
         await session.execute(text("UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE id = :id"),
                               {"id": wallet})
         await session.execute(text("INSERT INTO ledger_entries (transaction_id, account_id, direction, amount, "

@@ -52,7 +52,7 @@ from softdukan.ledger.models import (
 from softdukan.models import Base
 from softdukan.platform.errors import Conflict, DomainError, Invalid
 from softdukan.platform.runtime import Runtime, build_runtime
-from tests.support.databases import wipe
+from tests.support.databases import delete_sqlite_rows, wipe
 from tests.support.factories import make_org
 
 T = TypeVar("T")
@@ -129,8 +129,7 @@ async def wipe_ledger(engine: AsyncEngine) -> None:
         if engine.dialect.name == "postgresql":
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
         else:
-            for table in tables:
-                await conn.execute(text(f"DELETE FROM {table}"))
+            await delete_sqlite_rows(conn, tables)
 
 
 class LedgerMachine(RuleBasedStateMachine):

@@ -179,6 +179,36 @@ async def test_checkout_returns_by_form_post_by_default(rzp: Rzp) -> None:
     assert fields["razorpay_payment_id"].startswith("pay_") and len(fields["razorpay_signature"]) == 64
 
 
+async def test_checkout_inside_checkout_js_answers_the_shop_page_by_postmessage(rzp: Rzp) -> None:
+    """The page the sandbox's checkout.js frames: `callback_url` is the shop page's origin, the answer a
+    postMessage to that origin only, with the signed fields options.handler gets (or the failure, or dismiss)."""
+    shop = "https://shop.example.com"
+    script = await rzp.http.get(f"{rzp.base}/v1/checkout.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("application/javascript")
+    assert f'var BASE = "{rzp.base}"' in script.text and "window.Razorpay = Razorpay" in script.text
+    order = await rzp.order(50000)
+    async with httpx.AsyncClient(timeout=20) as browser:
+        framed = {"callback_method": "postmessage", "callback_url": shop}
+        wrong_key = await browser.get(f"{rzp.base}/checkout/{order['id']}", params={**framed, "key": "rzp_test_x"})
+        assert wrong_key.status_code == 400 and "another Razorpay account" in wrong_key.text
+        not_origin = await browser.get(f"{rzp.base}/checkout/{order['id']}",
+                                       params={**framed, "callback_url": shop + "/return"})
+        assert not_origin.status_code == 400 and "origin" in not_origin.text
+        page = await browser.get(f"{rzp.base}/checkout/{order['id']}", params={**framed, "key": rzp.key_id})
+        assert page.status_code == 200, page.text
+        failed = await browser.post(f"{rzp.base}/checkout/{order['id']}", data={
+            "csrf_token": _token(page.text), "action": "fail", **framed})
+        assert failed.status_code == 200 and "Try again" in failed.text
+        assert 'var origin = "https://shop.example.com"' in failed.text and "send(\"failed\")" in failed.text
+        paid = await browser.post(f"{rzp.base}/checkout/{order['id']}", data={
+            "csrf_token": _token(page.text), "action": "pay", **framed})
+    assert paid.status_code == 200 and "send(\"success\")" in paid.text
+    fields = json.loads(re.search(r"fields = (\{.*?\});", paid.text).group(1))  # type: ignore[union-attr]
+    expected = hmac.new(rzp.key_secret.encode(), f"{order['id']}|{fields['razorpay_payment_id']}".encode(),
+                        hashlib.sha256).hexdigest()
+    assert (fields["razorpay_order_id"], fields["razorpay_signature"]) == (order["id"], expected)
+
+
 async def test_a_paid_order_cannot_be_paid_again(rzp: Rzp) -> None:
     order = await rzp.order()
     await rzp.control("POST", f"/orders/{order['id']}/pay")

@@ -4,7 +4,7 @@ GST invoice on the verified payment (the checkout's return, fetched server side,
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -61,15 +61,20 @@ async def test_add_credits_from_the_dashboard_credits_once_with_a_gst_invoice(cl
     assert page.status_code == 200 and "Add credits" in page.text and "18% GST" in page.text
     started = await form_post(client, "/settings/credits/recharge", {"amount": "1,000"}, page="/settings/credits")
     assert started.status_code == 303, started.text
-    checkout = urlparse(started.headers["location"])
-    assert checkout.path.startswith("/sandbox/razorpay/checkout/order_")
-    order_id = checkout.path.rsplit("/", 1)[1]
-    assert (await client.get(started.headers["location"])).status_code == 200  # the checkout page the user sees
     (topup,) = await topups(runtime)
     assert (topup.state, topup.taxable_paise, topup.cgst_paise, topup.sgst_paise, topup.total_paise) == (
         "paying", RUPEES_1000, 9000, 9000, 118000)  # no billing profile: the supplier's state, CGST + SGST
-    paid = await pay(client, order_id)
-    back = parse_qs(checkout.query)["callback_url"][0]
+    assert urlparse(started.headers["location"]).path == f"/settings/credits/recharges/{topup.id}/pay"
+    pay_page = await client.get(started.headers["location"])  # Razorpay Checkout opens over it (checkout.js)
+    assert pay_page.status_code == 200, pay_page.text
+    order_id = topup.razorpay_order_id
+    assert order_id and f'"order_id": "{order_id}"' in pay_page.text and '"amount": 118000' in pay_page.text
+    assert f'"key": "{runtime.settings.razorpay_keys[0]}"' in pay_page.text
+    assert 'src="http://testserver/sandbox/razorpay/v1/checkout.js"' in pay_page.text  # the sandbox's stand-in
+    script = await client.get("/sandbox/razorpay/v1/checkout.js")
+    assert script.status_code == 200 and "window.Razorpay = Razorpay" in script.text
+    paid = await pay(client, order_id)  # what the checkout's handler receives, signed
+    back = f"/settings/credits/recharges/{topup.id}/return"
     returned = await client.get(back, params={k: paid[k] for k in ("razorpay_payment_id", "razorpay_order_id",
                                                                      "razorpay_signature")})
     assert returned.status_code == 303 and returned.headers["location"].endswith("flash=credited")
@@ -83,6 +88,8 @@ async def test_add_credits_from_the_dashboard_credits_once_with_a_gst_invoice(cl
     assert await topup_transactions(runtime) == 1 and len(await invoices(runtime)) == 1
     page = await client.get("/settings/credits")
     assert invoice.number is not None and invoice.number in page.text and 'data-state="credited"' in page.text
+    again = await client.get(f"/settings/credits/recharges/{topup.id}/pay")  # paid: nothing to pay any more
+    assert again.status_code == 303 and again.headers["location"].endswith("flash=credited")
     assert await ledger_findings(runtime) == []
 
 
@@ -92,6 +99,7 @@ async def test_the_webhook_alone_credits_and_replays_change_nothing(client, runt
     assert created.status_code == 201, created.text
     body = created.json()
     assert (body["state"], body["total_paise"]) == ("paying", 59_000) and "/checkout/" in body["checkout_url"]
+    assert body["razorpay_key_id"] == runtime.settings.razorpay_keys[0]
     await pay(client, body["razorpay_order_id"])
     await drain_jobs()
     assert (await wallet(runtime, shop.org.id)).balance_units == before.balance_units + 50_000 * 100

@@ -4,7 +4,10 @@ The product redirects the customer's browser here with `callback_url`. "Pay (suc
 returns to the callback with `razorpay_payment_id`, `razorpay_order_id` and `razorpay_signature`; "Fail payment"
 returns with Razorpay's `error[…]` fields; "Cancel" returns with `error[reason]=payment_cancelled` and nothing paid.
 The return is a form POST to the callback URL, as Razorpay's redirect mode does; `callback_method=get` redirects
-with the fields in the query string instead (as payment links may).
+with the fields in the query string instead (as payment links may). `callback_method=postmessage` is the page
+inside the sandbox's checkout.js (checkout_js.py): `callback_url` is then the shop page's origin, and the outcome
+goes to that page with `postMessage`, as Razorpay's modal hands it to `options.handler`. With `key`, the page
+refuses an order of another merchant, as Razorpay's checkout refuses a key that doesn't own the order.
 
 The sandbox plays a third party, so its form is CSRF-checked with a token of its own origin (the dashboard's
 signed double-submit cookie, set here when the app has no dashboard, as in the standalone sandbox).
@@ -12,6 +15,7 @@ signed double-submit cookie, set here when the app has no dashboard, as in the s
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,8 @@ if dashboard_templates.env.loader is not None:  # _head.html
 pages = Jinja2Templates(env=dashboard_templates.env.overlay(loader=ChoiceLoader(_loaders)))
 ACTIONS = {"pay", "fail", "cancel"}
 MAX_URL = 2000
+ORIGIN = re.compile(r"^https?://[^/?#\s]+$")
+EVENTS = {"pay": "success", "fail": "failed", "cancel": "dismiss"}
 
 
 class CheckoutError(DomainError):
@@ -50,10 +56,17 @@ def rupees(paise: int) -> str:
     return format_currency(Decimal(paise) / 100, "INR", locale="en_IN")
 
 
-def _callback(url: str) -> str:
+def _method(value: str) -> str:
+    return value if value in ("get", "postmessage") else "post"
+
+
+def _callback(url: str, method: str = "post") -> str:
     url = url.strip()
     if url and (len(url) > MAX_URL or not url.startswith(("http://", "https://"))):
         raise CheckoutError("invalid_callback_url", "The callback_url must be an http(s) URL.")
+    if method == "postmessage" and not ORIGIN.match(url):
+        raise CheckoutError("invalid_callback_url", "With postmessage, the callback_url is the shop page's origin "
+                                                    "(scheme://host[:port]).")
     return url
 
 
@@ -86,17 +99,21 @@ async def _page_context(uow: UoW, order: SandboxRzpOrder) -> dict[str, Any]:
 
 @router.get("/{order_id}", response_class=HTMLResponse)
 async def checkout_page(order_id: str, request: Request, uow: UoW, callback_url: str = "",
-                        callback_method: str = "post") -> HTMLResponse:
+                        callback_method: str = "post", key: str = "") -> HTMLResponse:
+    method = _method(callback_method)
     try:
-        callback = _callback(callback_url)
+        callback = _callback(callback_url, method)
         order = await orders.order_by_id(uow, order_id)
     except CheckoutError as exc:
         return _problem(request, exc.message, 400)
     except RazorpayFault:
         return _problem(request, "There is no such order. Go back to the shop and start the payment again.", 404)
-    return _render(request, "sandbox_razorpay/checkout.html", {
-        **await _page_context(uow, order), "callback_url": callback,
-        "callback_method": "get" if callback_method == "get" else "post"})
+    context = await _page_context(uow, order)
+    if key and key != context["merchant"].key_id:
+        return _problem(request, "This order belongs to another Razorpay account than the key checkout was opened "
+                                 "with.", 400)
+    return _render(request, "sandbox_razorpay/checkout.html", {**context, "callback_url": callback,
+                                                                "callback_method": method})
 
 
 def _field(form: Any, key: str) -> str:
@@ -140,8 +157,8 @@ async def checkout_submit(order_id: str, request: Request, uow: UoW) -> Response
         action = _field(form, "action")
         if action not in ACTIONS:
             raise CheckoutError("invalid_action", "Choose Pay, Fail payment or Cancel.")
-        callback = _callback(_field(form, "callback_url"))
-        method = "get" if _field(form, "callback_method") == "get" else "post"
+        method = _method(_field(form, "callback_method"))
+        callback = _callback(_field(form, "callback_url"), method)
         order = await orders.order_by_id(uow, order_id)
         fields = await _run(uow, order, action)
     except DomainError as exc:
@@ -154,6 +171,9 @@ async def checkout_submit(order_id: str, request: Request, uow: UoW) -> Response
         return _problem(request, exc.description, exc.status)
     if not callback:
         return _render(request, "sandbox_razorpay/result.html", {"fields": fields, "action": action})
+    if method == "postmessage":
+        return _render(request, "sandbox_razorpay/embedded.html", {
+            "fields": fields, "event": EVENTS[action], "origin": callback, "order_id": order_id})
     if method == "get":
         return RedirectResponse(callback + ("&" if "?" in callback else "?") + urlencode(fields), status_code=303)
     return _render(request, "sandbox_razorpay/return.html", {"fields": fields, "callback_url": callback})
