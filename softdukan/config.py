@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     broadcast_confirm_seconds: float = 300.0
     # WhatsApp credits every new organization starts with (promotional, untaxed), in units of ₹0.0001: ₹50
     signup_credit_units: int = 500_000
+    # Plans (issue 6): the free trial's length, its reminder, and the grace period of an unpaid renewal.
+    trial_days: int = Field(default=14, ge=1, le=90)
+    trial_reminder_days: int = Field(default=3, ge=0, le=30)
+    renewal_grace_days: int = Field(default=14, ge=0, le=60)
     scheduler_in_process: bool = True
     session_days: int = 14
     cookie_secure: bool = False

@@ -12,13 +12,16 @@ from softdukan.conversation.media.models import MediaFile
 from softdukan.conversation.models import Conversation, Message
 from softdukan.inbound.models import InboundEvent
 from softdukan.kit.db import Base
+from softdukan.lead.models import Lead, LeadNote
 from softdukan.ledger.models import LedgerAccount, LedgerEntry, LedgerHold, LedgerTransaction
 from softdukan.notification.models import OutboundEmail
 from softdukan.number.models import PhoneNumber, WhatsAppAccount
 from softdukan.organization.models import Invitation, Membership, Organization
 from softdukan.payments.models import PaymentEvent
+from softdukan.plan.models import Plan, Product
 from softdukan.platform.idempotency import IdempotencyRecord
 from softdukan.platform.jobs.models import Job
+from softdukan.policy.models import PolicySeen, PolicyVersion
 from softdukan.sandbox.models import (
     SandboxApp,
     SandboxBusiness,
@@ -46,6 +49,8 @@ from softdukan.sandbox.razorpay.models import (
     SandboxRzpWebhookDelivery,
 )
 from softdukan.segment.models import Segment
+from softdukan.subscription.models import Subscription, SubscriptionEvent, TrialClaim
+from softdukan.support.models import SupportTicket, SupportTicketMessage
 from softdukan.team.models import Team, TeamMember
 from softdukan.template.models import MessageTemplate
 from softdukan.wallet.models import (
@@ -81,6 +86,8 @@ __all__ = [
     "InboundEvent",
     "Invitation",
     "Job",
+    "Lead",
+    "LeadNote",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerHold",
@@ -95,6 +102,10 @@ __all__ = [
     "PasswordReset",
     "PaymentEvent",
     "PhoneNumber",
+    "Plan",
+    "PolicySeen",
+    "PolicyVersion",
+    "Product",
     "RateCard",
     "RateMarkup",
     "Reconciliation",
@@ -125,10 +136,15 @@ __all__ = [
     "StaffSession",
     "StaffUser",
     "StopButton",
+    "Subscription",
+    "SubscriptionEvent",
+    "SupportTicket",
+    "SupportTicketMessage",
     "Tag",
     "Team",
     "TeamMember",
     "Topup",
+    "TrialClaim",
     "User",
     "UserSession",
     "WalletSettings",

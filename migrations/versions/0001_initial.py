@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 02:02:49.894729
+Create Date: 2026-12-01 02:58:08.139720
 """
 
 from collections.abc import Sequence
@@ -122,6 +122,40 @@ def upgrade() -> None:
     with op.batch_alter_table("payment_events", schema=None) as batch_op:
         batch_op.create_index("ix_payment_events_type", ["event_type"], unique=False)
 
+    op.create_table(
+        "plan_products",
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("price_paise", sa.BigInteger(), nullable=False),
+        sa.Column("recurring", sa.Boolean(), nullable=False),
+        sa.Column("grants", sa.JSON(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('addon', 'setup_fee', 'integration')", name=op.f("ck_plan_products_kind")),
+        sa.CheckConstraint("price_paise >= 0", name=op.f("ck_plan_products_price")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_products")),
+        sa.UniqueConstraint("code", name=op.f("uq_plan_products_code")),
+    )
+    op.create_table(
+        "plans",
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("description", sa.String(length=300), nullable=False),
+        sa.Column("yearly_price_paise", sa.BigInteger(), nullable=False),
+        sa.Column("features", sa.JSON(), nullable=False),
+        sa.Column("limits", sa.JSON(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("sort_order", sa.Integer(), nullable=False),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("yearly_price_paise >= 0", name=op.f("ck_plans_price")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plans")),
+        sa.UniqueConstraint("code", name=op.f("uq_plans_code")),
+    )
     op.create_table(
         "rate_cards",
         sa.Column("market", sa.String(length=8), nullable=False),
@@ -533,6 +567,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_jobs_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
+        "leads",
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("business", sa.String(length=200), nullable=True),
+        sa.Column("phone", sa.String(length=20), nullable=True),
+        sa.Column("email", sa.String(length=254), nullable=True),
+        sa.Column("preferred_time", sa.String(length=100), nullable=True),
+        sa.Column("message", sa.String(length=2000), nullable=True),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("scheduled_for", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("status_changed_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("handled_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('demo', 'contact')", name=op.f("ck_leads_kind_known")),
+        sa.CheckConstraint(
+            "status != 'scheduled' OR scheduled_for IS NOT NULL", name=op.f("ck_leads_scheduled_has_time")
+        ),
+        sa.CheckConstraint(
+            "status IN ('new', 'contacted', 'scheduled', 'done', 'spam')", name=op.f("ck_leads_status_known")
+        ),
+        sa.ForeignKeyConstraint(["handled_by"], ["staff_users.id"], name=op.f("fk_leads_handled_by_staff_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_leads")),
+    )
+    with op.batch_alter_table("leads", schema=None) as batch_op:
+        batch_op.create_index("ix_leads_status_created", ["status", "created_at"], unique=False)
+
+    op.create_table(
         "ledger_accounts",
         sa.Column("code", sa.String(length=120), nullable=False),
         sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
@@ -582,6 +645,39 @@ def upgrade() -> None:
     with op.batch_alter_table("password_resets", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_password_resets_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "policy_seen",
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("seen_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_policy_seen_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_seen")),
+        sa.UniqueConstraint("user_id", "kind", name=op.f("uq_policy_seen_user_id_kind")),
+    )
+    op.create_table(
+        "policy_versions",
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("change_summary", sa.String(length=1000), nullable=False),
+        sa.Column("effective_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("posted_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('refund_policy', 'terms', 'privacy')", name=op.f("ck_policy_versions_kind_known")),
+        sa.CheckConstraint("number >= 1", name=op.f("ck_policy_versions_number_positive")),
+        sa.ForeignKeyConstraint(
+            ["posted_by"], ["staff_users.id"], name=op.f("fk_policy_versions_posted_by_staff_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_versions")),
+        sa.UniqueConstraint("kind", "number", name=op.f("uq_policy_versions_kind_number")),
+    )
     op.create_table(
         "roles",
         sa.Column("name", sa.String(length=60), nullable=False),
@@ -830,6 +926,118 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_staff_sessions_token_hash")),
     )
     op.create_table(
+        "subscription_events",
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("detail", sa.String(length=300), nullable=False),
+        sa.Column("amount_paise", sa.BigInteger(), nullable=True),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_subscription_events_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_subscription_events")),
+    )
+    with op.batch_alter_table("subscription_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_subscription_events_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "subscriptions",
+        sa.Column("plan_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("status_reason", sa.String(length=300), nullable=False),
+        sa.Column("trial_started_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("trial_ends_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("trial_reminded_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("current_period_start", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("current_period_end", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancel_at_period_end", sa.Boolean(), nullable=False),
+        sa.Column("canceled_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("grace_ends_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('trialing', 'active', 'past_due', 'canceled', 'trial_expired', 'trial_canceled', 'no_trial')",
+            name=op.f("ck_subscriptions_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_subscriptions_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"], ["plans.id"], name=op.f("fk_subscriptions_plan_id_plans"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_subscriptions")),
+        sa.UniqueConstraint("organization_id", name=op.f("uq_subscriptions_organization_id")),
+    )
+    with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_subscriptions_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "support_tickets",
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(length=12), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("opened_by_user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("opened_by_label", sa.String(length=254), nullable=False),
+        sa.Column("last_activity_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("verified_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("verified_by_staff_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("issue_started_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("issue_ended_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("impact", sa.Text(), nullable=True),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "(verified_at IS NULL AND issue_started_at IS NULL AND issue_ended_at IS NULL AND impact IS NULL) OR (verified_at IS NOT NULL AND issue_started_at IS NOT NULL AND impact IS NOT NULL AND category = 'technical')",
+            name=op.f("ck_support_tickets_verification"),
+        ),
+        sa.CheckConstraint("category IN ('technical', 'billing', 'other')", name=op.f("ck_support_tickets_category")),
+        sa.CheckConstraint(
+            "status IN ('open', 'waiting_on_customer', 'waiting_on_staff', 'resolved', 'closed')",
+            name=op.f("ck_support_tickets_status"),
+        ),
+        sa.CheckConstraint(
+            "issue_ended_at IS NULL OR issue_ended_at >= issue_started_at", name=op.f("ck_support_tickets_issue_period")
+        ),
+        sa.ForeignKeyConstraint(
+            ["opened_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_support_tickets_opened_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_support_tickets_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["verified_by_staff_id"],
+            ["staff_users.id"],
+            name=op.f("fk_support_tickets_verified_by_staff_id_staff_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_tickets")),
+        sa.UniqueConstraint("organization_id", "number", name=op.f("uq_support_tickets_organization_id_number")),
+    )
+    with op.batch_alter_table("support_tickets", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_support_tickets_opened_by_user_id"), ["opened_by_user_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_support_tickets_organization_id"), ["organization_id"], unique=False)
+        batch_op.create_index("ix_support_tickets_status_activity", ["status", "last_activity_at"], unique=False)
+
+    op.create_table(
         "tags",
         sa.Column("name", sa.String(length=60), nullable=False),
         sa.Column("name_key", sa.String(length=60), nullable=False),
@@ -867,6 +1075,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_teams_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "trial_claims",
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("value", sa.String(length=120), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('email', 'gstin', 'phone')", name=op.f("ck_trial_claims_kind")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_trial_claims_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trial_claims")),
+        sa.UniqueConstraint("kind", "value", name=op.f("uq_trial_claims_kind_value")),
+    )
+    with op.batch_alter_table("trial_claims", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_trial_claims_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "user_sessions",
@@ -1152,6 +1380,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_invitations_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "lead_notes",
+        sa.Column("lead_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("staff_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("staff_label", sa.String(length=254), nullable=False),
+        sa.Column("text", sa.String(length=2000), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["lead_id"], ["leads.id"], name=op.f("fk_lead_notes_lead_id_leads"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff_users.id"], name=op.f("fk_lead_notes_staff_id_staff_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lead_notes")),
+    )
+    with op.batch_alter_table("lead_notes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lead_notes_lead_id"), ["lead_id"], unique=False)
 
     op.create_table(
         "ledger_holds",
@@ -1480,6 +1725,50 @@ def upgrade() -> None:
     with op.batch_alter_table("sandbox_templates", schema=None) as batch_op:
         batch_op.create_index("ix_sandbox_templates_name", ["waba_pk", "name", "language"], unique=False)
         batch_op.create_index(batch_op.f("ix_sandbox_templates_waba_pk"), ["waba_pk"], unique=False)
+
+    op.create_table(
+        "support_ticket_messages",
+        sa.Column("ticket_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("author_type", sa.String(length=8), nullable=False),
+        sa.Column("author_user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("author_staff_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("author_label", sa.String(length=254), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("author_type IN ('customer', 'staff')", name=op.f("ck_support_ticket_messages_author_type")),
+        sa.ForeignKeyConstraint(
+            ["author_staff_id"],
+            ["staff_users.id"],
+            name=op.f("fk_support_ticket_messages_author_staff_id_staff_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["author_user_id"],
+            ["users.id"],
+            name=op.f("fk_support_ticket_messages_author_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_support_ticket_messages_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["support_tickets.id"],
+            name=op.f("fk_support_ticket_messages_ticket_id_support_tickets"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_ticket_messages")),
+    )
+    with op.batch_alter_table("support_ticket_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_support_ticket_messages_organization_id"), ["organization_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_support_ticket_messages_ticket_id"), ["ticket_id"], unique=False)
 
     op.create_table(
         "wallet_topups",
@@ -2199,6 +2488,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_wallet_topups_org")
 
     op.drop_table("wallet_topups")
+    with op.batch_alter_table("support_ticket_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_support_ticket_messages_ticket_id"))
+        batch_op.drop_index(batch_op.f("ix_support_ticket_messages_organization_id"))
+
+    op.drop_table("support_ticket_messages")
     with op.batch_alter_table("sandbox_templates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sandbox_templates_waba_pk"))
         batch_op.drop_index("ix_sandbox_templates_name")
@@ -2247,6 +2541,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ledger_holds_organization_id"))
 
     op.drop_table("ledger_holds")
+    with op.batch_alter_table("lead_notes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lead_notes_lead_id"))
+
+    op.drop_table("lead_notes")
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invitations_organization_id"))
 
@@ -2288,6 +2586,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_user_sessions_user_id"))
 
     op.drop_table("user_sessions")
+    with op.batch_alter_table("trial_claims", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_trial_claims_organization_id"))
+
+    op.drop_table("trial_claims")
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_teams_organization_id"))
 
@@ -2296,6 +2598,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tags_organization_id"))
 
     op.drop_table("tags")
+    with op.batch_alter_table("support_tickets", schema=None) as batch_op:
+        batch_op.drop_index("ix_support_tickets_status_activity")
+        batch_op.drop_index(batch_op.f("ix_support_tickets_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_support_tickets_opened_by_user_id"))
+
+    op.drop_table("support_tickets")
+    with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_subscriptions_organization_id"))
+
+    op.drop_table("subscriptions")
+    with op.batch_alter_table("subscription_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_subscription_events_organization_id"))
+
+    op.drop_table("subscription_events")
     op.drop_table("staff_sessions")
     with op.batch_alter_table("segments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_segments_organization_id"))
@@ -2333,6 +2649,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_roles_organization_id"))
 
     op.drop_table("roles")
+    op.drop_table("policy_versions")
+    op.drop_table("policy_seen")
     with op.batch_alter_table("password_resets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_password_resets_user_id"))
 
@@ -2341,6 +2659,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ledger_accounts_organization_id"))
 
     op.drop_table("ledger_accounts")
+    with op.batch_alter_table("leads", schema=None) as batch_op:
+        batch_op.drop_index("ix_leads_status_created")
+
+    op.drop_table("leads")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_jobs_organization_id"))
         batch_op.drop_index("ix_jobs_claim")
@@ -2391,6 +2713,8 @@ def downgrade() -> None:
     op.drop_table("sandbox_apps")
     op.drop_table("rate_markups")
     op.drop_table("rate_cards")
+    op.drop_table("plans")
+    op.drop_table("plan_products")
     with op.batch_alter_table("payment_events", schema=None) as batch_op:
         batch_op.drop_index("ix_payment_events_type")
 

@@ -41,6 +41,9 @@ class ApiKeyService:
         if not set(scopes) <= subject.permissions:
             raise Forbidden("scope_exceeds_yours", "A key can't have scopes you don't have yourself.",
                             {"scopes": sorted(set(scopes) - subject.permissions)})
+        from softdukan.subscription import entitlements
+
+        await entitlements.require(uow, subject.organization_id, "api_access")
         prefix = KEY_PREFIX + new_token(6)[:8]
         secret = f"{prefix}_{new_token(32)}"
         api_key = ApiKey(organization_id=subject.organization_id, name=name, prefix=prefix,

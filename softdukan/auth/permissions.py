@@ -37,6 +37,12 @@ PERMISSIONS: Final[dict[str, str]] = {
     "billing:write": "Edit the billing profile: legal name, address, state and GSTIN on invoices",
     "wallet:read": "See the WhatsApp credits balance, holds, recharges and usage",
     "wallet:write": "Add WhatsApp credits and set the low-balance alert",
+    "support:read": "See the organization's support tickets and their conversations",
+    "support:write": "Open support tickets and reply to support",
+    "subscription:read": "See the plan, trial, subscription, renewal and cancellation dates",
+    "subscription:write": "Subscribe, change plan and add-ons, cancel or undo a cancellation",
+    "refunds:read": "See refund requests and their decisions",
+    "refunds:write": "Request refunds",
 }
 
 ALL: Final[frozenset[str]] = frozenset(PERMISSIONS)
@@ -51,11 +57,12 @@ BUILTIN_ROLES: Final[dict[str, frozenset[str]]] = {
                         "conversations:write", "contacts:read", "contacts:write", "contact_imports:write",
                         "contact_attributes:write", "contacts:export", "consent_settings:write", "templates:read",
                         "templates:write",
-                        "segments:read", "segments:write", "broadcasts:read", "broadcasts:write", "wallet:read"}),
+                        "segments:read", "segments:write", "broadcasts:read", "broadcasts:write", "wallet:read",
+                        "support:read", "support:write", "subscription:read"}),
     # agents see which numbers exist (the inbox shows which one a chat is on); numbers hold no secrets in reads
     AGENT: frozenset({"organization:read", "members:read", "teams:read", "numbers:read", "conversations:read",
                       "conversations:write", "contacts:read", "contacts:write", "templates:read",
-                      "segments:read", "broadcasts:read"}),
+                      "segments:read", "broadcasts:read", "support:read", "support:write"}),
 }
 
 

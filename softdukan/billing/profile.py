@@ -116,6 +116,10 @@ class BillingProfileService:
             setattr(profile, field, value)
         profile.updated_at = now
         await uow.flush()
+        if profile.gstin:
+            from softdukan.subscription.service import claim_for_trial
+
+            await claim_for_trial(uow, subject.organization_id, "gstin", profile.gstin)  # one trial per business
         return profile
 
 

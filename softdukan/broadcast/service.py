@@ -257,6 +257,9 @@ class BroadcastService:
         broadcast = await self.get(uow, subject, broadcast_id)
         if broadcast.status not in (s.DRAFT, s.SCHEDULED):
             raise Conflict("broadcast_already_launched", f"This broadcast is already {broadcast.status}.")
+        from softdukan.subscription import entitlements
+
+        await entitlements.require(uow, subject.organization_id, "broadcasts")
         phone, _, template, _ = await self._parts(uow, broadcast)
         if phone.status != CONNECTED:
             raise Conflict("number_not_connected", f"The number {phone.display_phone_number} is not connected.")

@@ -138,6 +138,10 @@ class ContactDirectory:
         tag_names = clean_tags(tags or [])
         values = check_values(await AttributeRepository(uow.session).all_of(subject), attributes or {})
         await self._refuse_duplicate(uow, subject, digits)
+        from softdukan.subscription import entitlements
+
+        await entitlements.require_room(uow, subject.organization_id, "contacts",
+                                        await ContactRepository(uow.session).count_all(subject))
         now = uow.clock.now()
         contact = ContactRepository(uow.session).add(Contact(
             organization_id=subject.organization_id, wa_id=digits, phone=digits, name=clean, source=source,

@@ -103,6 +103,10 @@ class ContactRepository(Repository[Contact]):
     async def count_filtered(self, subject: Subject, f: ContactFilter) -> int:
         return await self.count(self.filtered(subject, f))
 
+    async def count_all(self, subject: Subject) -> int:
+        """Every contact of the organization (what the plan's contact limit counts)."""
+        return await self.count(self.readable(subject))
+
     async def ensure(self, organization_id: int, wa_id: str, *, seen_at: datetime, now: datetime) -> Contact:
         """The contact for this number, created if new; concurrent routers can't create it twice."""
         contact = await self.by_wa_id(organization_id, wa_id)

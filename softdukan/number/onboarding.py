@@ -208,6 +208,15 @@ class OnboardingService:
         if existing is not None and existing.status != DISCONNECTED:
             raise Conflict("number_already_connected", f"+{wa_number} is already connected to this organization.",
                            {"phone_number": "Already connected."})
+        await self._room_for_a_number(uow, subject)
+
+    async def _room_for_a_number(self, uow: UnitOfWork, subject: Subject) -> None:
+        """The plan's number limit, before Meta is asked for anything (a number reconnected counts again)."""
+        from softdukan.subscription import entitlements
+
+        numbers = await PhoneNumberRepository(uow.session).list(subject)
+        await entitlements.require_room(uow, subject.organization_id, "numbers",
+                                        sum(1 for n in numbers if n.status != DISCONNECTED))
 
     async def _save_number(self, uow: UnitOfWork, subject: Subject, account: WhatsAppAccount, *, phone_number_id: str,
                            wa_number: str, verified_name: str, source: str) -> PhoneNumber:
@@ -226,6 +235,9 @@ class OnboardingService:
         number.account_id, number.source = account.id, source
         number.throughput_mps = COEXISTENCE_MPS if source == SOURCE_COEXISTENCE else throughput_mps(number)
         await uow.flush()
+        from softdukan.subscription.service import claim_for_trial
+
+        await claim_for_trial(uow, subject.organization_id, "phone", f"+{wa_number}")  # one trial per business
         audit_service.record(uow, "number.added", subject=subject, target=number, target_label=f"+{wa_number}",
                              source=source)
         emit_number(uow, number)

@@ -60,6 +60,9 @@ class OrganizationService:
         org = await self.create(uow, name=business_name, owner=user)
         audit_service.record(uow, "auth.signed_up", organization_id=org.id, actor_type="user",
                              actor_id=user.id, actor_label=user.email, ip=ip, target=org, target_label=org.name)
+        from softdukan.subscription.service import start_trial
+
+        await start_trial(uow, org.id, user.email)  # no payment method; once per business (policy clause 1)
         if uow.settings.signup_credit_units > 0:  # the welcome credit: promotional, untaxed, once per organization
             from softdukan.wallet.service import grant
 
@@ -187,6 +190,12 @@ class OrganizationService:
             if pending.email == email and pending.expires_at > uow.clock.now():
                 raise Conflict("already_invited", f"{email} already has a pending invitation.",
                                {"email": "Already invited; revoke it to send a new one."})
+        from softdukan.subscription import entitlements
+
+        members = len(await MembershipRepository(uow.session).with_users(subject))
+        pending = sum(1 for p in await InvitationRepository(uow.session).pending(subject)
+                      if p.expires_at > uow.clock.now())
+        await entitlements.require_room(uow, subject.organization_id, "agents", members + pending)
         token = new_token()
         invitation = Invitation(organization_id=subject.organization_id, email=email, role_id=role.id,
                                 token_hash=token_hash(uow.settings.softdukan_secret_key, token),

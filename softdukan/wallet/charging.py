@@ -44,7 +44,7 @@ from softdukan.wallet.models import (
     MessageCharge,
     WalletSettings,
 )
-from softdukan.wallet.rates import DEFAULT_PLAN, PriceTable, billed_category, price_table
+from softdukan.wallet.rates import PriceTable, billed_category, price_table
 
 log = structlog.get_logger(__name__)
 HOLD_TTL = timedelta(hours=72)
@@ -62,9 +62,11 @@ def rupees(units: int) -> str:
 
 
 async def plan_of(uow: UnitOfWork, organization_id: int) -> str:
-    """SEAM (plans, issue 6): the organization's plan decides the markup; every organization is on Basic until
-    subscriptions exist."""
-    return DEFAULT_PLAN
+    """The organization's plan decides the markup (Basic while trialing; a plan staff added without markups of its
+    own is priced as Basic by `price_table`)."""
+    from softdukan.subscription.service import plan_of as subscribed
+
+    return await subscribed(uow, organization_id)
 
 
 async def prices(uow: UnitOfWork, organization_id: int, markets: set[str], on: date) -> PriceTable:

@@ -117,6 +117,9 @@ async def price_table(session: AsyncSession, markets: Iterable[str], *, on: date
                                            "before messages can be priced.")
     markups = dict((await session.execute(select(RateMarkup.category, RateMarkup.units)
                                           .where(RateMarkup.plan == plan))).all())
+    if not markups and plan != DEFAULT_PLAN:  # a plan staff added without markups of its own: priced as Basic
+        markups = dict((await session.execute(select(RateMarkup.category, RateMarkup.units)
+                                              .where(RateMarkup.plan == DEFAULT_PLAN))).all())
     return PriceTable(cards, markups)
 
 

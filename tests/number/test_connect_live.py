@@ -12,6 +12,7 @@ import httpx
 
 from tests.dashboard import form_post
 from tests.support.factories import browser_sign_in, make_org
+from tests.support.plans import subscribe
 
 _seq = count(1)
 
@@ -196,6 +197,7 @@ async def test_number_from_another_provider_migrates_with_the_two_step_pin(runti
 
 async def test_several_numbers_per_organization(runtime, live_server) -> None:
     org = await make_org(runtime)
+    await subscribe(runtime, org.org.id, "pro")  # three numbers; the trial's Basic plan allows one
     async with httpx.AsyncClient(base_url=live_server.url, headers=org.auth, timeout=30) as api:
         account_id = (await api.post("/v1/whatsapp-accounts", json={"business_name": "Two Shops",
                                                                     "waba_name": "Two Shops"})).json()["id"]

@@ -18,6 +18,11 @@ SIGNED_IN_OR_PUBLIC = {
     "/healthz", "/mailbox", "/mailbox/{email_id}",
     "/webhooks/whatsapp",  # Meta's callback: the app secret's signature (POST) or the verify token (GET)
     "/webhooks/razorpay",  # Razorpay's callback: the webhook secret's signature
+    # policy documents are public (clause 9); the change notice is the signed-in user's own
+    "/legal/refund-policy", "/legal/terms", "/legal/privacy", "/legal/{slug}/versions",
+    "/legal/{slug}/versions/{number}", "/legal/notices", "/legal/notices/{slug}/dismiss",
+    "/v1/policies", "/v1/policies/{kind}", "/v1/policies/{kind}/versions", "/v1/policies/{kind}/versions/{number}",
+    "/demo", "/contact",  # public forms: CSRF-checked, honeypot, per-IP limit
 }
 # the staff backoffice authenticates staff, not tenant permissions
 STAFF_PREFIX = "/backoffice"

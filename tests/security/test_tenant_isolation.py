@@ -42,6 +42,7 @@ from softdukan.organization.service import organization_service
 from softdukan.platform.uow import unit_of_work
 from softdukan.segment.models import Segment
 from softdukan.segment.service import segment_service
+from softdukan.support.models import SupportTicket, SupportTicketMessage
 from softdukan.team.models import Team, TeamMember
 from softdukan.team.service import team_service
 from softdukan.template.models import MessageTemplate
@@ -50,9 +51,10 @@ from softdukan.wallet.models import Topup
 from tests.support.factories import PASSWORD, browser_sign_in, csrf_from, make_org
 
 # Pages that are not tenant pages: staff-only (their own auth) and the public sign-in/sign-up flows.
-NOT_TENANT = re.compile(r"^/(backoffice|static|sign-|forgot-password|reset-password|invitations/accept|sandbox)")
+NOT_TENANT = re.compile(r"^/(backoffice|static|sign-|forgot-password|reset-password|invitations/accept|sandbox"
+                        r"|legal/|v1/policies|demo$|contact$)")
 SECRET_NAMES = ("Alpha Secret Team", "alpha-secret-role", "Alpha secret order", "alpha_secret_template",
-                "Alpha secret segment", "Alpha secret broadcast", "Alpha Secret Billing LLP")
+                "Alpha secret segment", "Alpha secret broadcast", "Alpha Secret Billing LLP", "Alpha secret ticket")
 
 
 async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[no-untyped-def]
@@ -102,6 +104,10 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
                              state="paying", razorpay_order_id="order_victim0001", created_at=uow.clock.now())
         uow.session.add(victim_topup)
         await uow.flush()
+        from softdukan.support.service import ticket_service
+
+        victim_ticket = await ticket_service.open(uow, a.subject, category="technical", subject_line=SECRET_NAMES[7],
+                                                  body="Alpha secret ticket body")
         email = (await uow.session.execute(select(OutboundEmail).where(
             OutboundEmail.to_address == "victim-invitee@example.com"))).scalar_one()
     ids = {"email_id": email.id, "member_id": membership.id, "membership_id": membership.id, "team_id": team.id,
@@ -112,7 +118,7 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
            "template_id": victim_template.id, "contact_id": victim_contact.id,
            "attribute_id": victim_attribute.id, "import_id": victim_import.id, "segment_id": victim_segment.id,
            "broadcast_id": victim_broadcast.id, "document_id": victim_invoice.id,
-           "recharge_id": victim_topup.id, "topup_id": victim_topup.id}
+           "recharge_id": victim_topup.id, "topup_id": victim_topup.id, "ticket_id": victim_ticket.id}
     return a, ids
 
 
@@ -146,6 +152,9 @@ async def snapshot(runtime, org_id: int) -> dict[str, Any]:  # type: ignore[no-u
                                            BillingProfile.gstin, BillingProfile.updated_at),
             "billing_documents": await rows(BillingDocument, BillingDocument.id, BillingDocument.number,
                                             BillingDocument.status, BillingDocument.total_paise),
+            "support_tickets": await rows(SupportTicket, SupportTicket.id, SupportTicket.status,
+                                          SupportTicket.closed_at, SupportTicket.last_activity_at),
+            "support_ticket_messages": await rows(SupportTicketMessage, SupportTicketMessage.id),
             "invitations": await rows(Invitation, Invitation.id, Invitation.revoked_at, Invitation.accepted_at),
             "audit": (await session.execute(select(func.count()).select_from(AuditEvent)
                                             .where(AuditEvent.organization_id == org_id))).scalar_one(),

@@ -77,6 +77,11 @@ class ImportService:
         found = await self.get(uow, subject, import_id)
         if found.status != MAPPING:
             raise Conflict("import_started", "This import has started already.")
+        from softdukan.contact.repository import ContactRepository
+        from softdukan.subscription import entitlements
+
+        await entitlements.require_room(uow, subject.organization_id, "contacts",
+                                        await ContactRepository(uow.session).count_all(subject))
         definitions = await AttributeRepository(uow.session).all_of(subject)
         found.mapping = check_mapping(mapping, found.headers, definitions)
         found.opt_in = opt_in

@@ -1,0 +1,1 @@
+"""Demo requests and contact messages from the public site, handled by staff in the backoffice."""

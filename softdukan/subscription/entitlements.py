@@ -1,0 +1,102 @@
+"""What an organization may use now: its subscription's plan (the trial: Basic plus the Chatbot Flows trial), or
+nothing once the trial or the subscription is over. Every feature gate and limit asks here, where it is used, and
+refuses with a 402 that says what to do (upgrade or subscribe in Settings → Plan); data always stays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from softdukan.plan.catalog import FEATURES, LIMIT_NOUNS, TRIAL_EXTRA_FEATURES
+from softdukan.plan.models import Plan
+from softdukan.platform.errors import PaymentRequired
+from softdukan.platform.uow import UnitOfWork
+from softdukan.subscription.models import ENTITLED, TRIALING, Subscription
+
+TRIAL_FLOWS = 3  # the Chatbot Flows trial: a few flows to try it with
+WHERE = "Settings → Plan"
+
+
+@dataclass(frozen=True)
+class Entitlements:
+    status: str  # a subscription status, or "none"
+    plan_code: str | None
+    plan_name: str | None
+    features: frozenset[str] = frozenset()
+    limits: dict[str, int | None] = field(default_factory=dict)
+    reason: str = ""
+
+    @property
+    def entitled(self) -> bool:
+        return self.status in ENTITLED
+
+    def has(self, feature: str) -> bool:
+        return self.entitled and feature in self.features
+
+    def allowed(self, limit: str) -> int | None:
+        """How many the plan allows (None: unlimited); 0 when not entitled at all."""
+        return self.limits.get(limit, 0) if self.entitled else 0
+
+
+class UpgradeRequired(PaymentRequired):
+    default_code = "upgrade_required"
+
+
+class PlanLimitReached(PaymentRequired):
+    default_code = "plan_limit_reached"
+
+
+async def of(uow: UnitOfWork, organization_id: int) -> Entitlements:
+    row = (await uow.session.execute(
+        select(Subscription.status, Subscription.status_reason, Plan.code, Plan.name, Plan.features, Plan.limits)
+        .join(Plan, Plan.id == Subscription.plan_id).where(Subscription.organization_id == organization_id))).first()
+    if row is None:
+        return Entitlements("none", None, None, reason="The organization has no plan yet.")
+    features, limits = frozenset(row.features or ()), dict(row.limits or {})
+    if row.status == TRIALING:
+        features |= TRIAL_EXTRA_FEATURES
+        limits["flows"] = max(limits.get("flows") or 0, TRIAL_FLOWS)
+    return Entitlements(row.status, row.code, row.name, features, limits, row.status_reason)
+
+
+def _why_not(ent: Entitlements) -> str:
+    if ent.status == "trial_expired":
+        return f"The free trial has ended. Subscribe to a plan in {WHERE} to continue; your data is kept."
+    if ent.status == "trial_canceled":
+        return f"The free trial was cancelled. Subscribe to a plan in {WHERE} to continue; your data is kept."
+    if ent.status == "canceled":
+        return f"The subscription has ended. Subscribe again in {WHERE} to continue; your data is kept."
+    if ent.status == "no_trial":
+        return (f"{ent.reason or 'This business has had its free trial already.'} Subscribe to a plan in {WHERE} "
+                "to start.")
+    return f"The organization has no plan. Subscribe in {WHERE}."
+
+
+async def require(uow: UnitOfWork, organization_id: int, feature: str) -> Entitlements:
+    """The organization's entitlements if its plan includes `feature`; else a 402 saying how to get it."""
+    ent = await of(uow, organization_id)
+    if ent.has(feature):
+        return ent
+    label = FEATURES.get(feature, feature)
+    if not ent.entitled:
+        message = _why_not(ent)
+    else:
+        message = f"{label} is not included in the {ent.plan_name} plan. Upgrade in {WHERE}."
+    raise UpgradeRequired(None, message, {"feature": feature, "plan": ent.plan_code, "status": ent.status})
+
+
+async def require_room(uow: UnitOfWork, organization_id: int, limit: str, used: int, adding: int = 1
+                       ) -> Entitlements:
+    """Refuses (402) when `used + adding` would pass the plan's `limit` (or the organization isn't entitled)."""
+    ent = await of(uow, organization_id)
+    if not ent.entitled:
+        raise UpgradeRequired(None, _why_not(ent), {"limit": limit, "plan": ent.plan_code, "status": ent.status})
+    allowed = ent.allowed(limit)
+    if allowed is not None and used + adding > allowed:
+        noun = LIMIT_NOUNS.get(limit, limit)
+        message = (f"The {ent.plan_name} plan allows {allowed:,} {noun}; this would make {used + adding:,}. "
+                   f"Upgrade or add more in {WHERE}.")
+        raise PlanLimitReached(None, message, {"limit": limit, "allowed": allowed, "used": used,
+                                               "plan": ent.plan_code})
+    return ent
