@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 02:58:08.139720
+Create Date: 2026-12-01 02:58:21.267484
 """
 
 from collections.abc import Sequence
@@ -958,6 +958,8 @@ def upgrade() -> None:
         sa.Column("canceled_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("ended_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("grace_ends_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("renewal_reminded_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("renewal_last_reminder_days", sa.Integer(), nullable=True),
         sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),

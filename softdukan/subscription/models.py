@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from softdukan.kit.db import BigId, Model, TenantModel
@@ -41,6 +41,8 @@ class Subscription(TenantModel):
     canceled_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     grace_ends_at: Mapped[datetime | None]
+    renewal_reminded_at: Mapped[datetime | None]  # the renewal reminders of the current period (lifecycle.py)
+    renewal_last_reminder_days: Mapped[int | None] = mapped_column(Integer)  # which reminder went out last
     updated_at: Mapped[datetime | None]
 
 
