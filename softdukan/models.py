@@ -49,7 +49,7 @@ from softdukan.sandbox.razorpay.models import (
     SandboxRzpWebhookDelivery,
 )
 from softdukan.segment.models import Segment
-from softdukan.subscription.models import Subscription, SubscriptionEvent, TrialClaim
+from softdukan.subscription.models import PlanOrder, Subscription, SubscriptionEvent, TrialClaim
 from softdukan.support.models import SupportTicket, SupportTicketMessage
 from softdukan.team.models import Team, TeamMember
 from softdukan.template.models import MessageTemplate
@@ -103,6 +103,7 @@ __all__ = [
     "PaymentEvent",
     "PhoneNumber",
     "Plan",
+    "PlanOrder",
     "PolicySeen",
     "PolicyVersion",
     "Product",

@@ -16,6 +16,7 @@ import softdukan.platform.idempotency
 import softdukan.platform.jobs.maintenance
 import softdukan.sandbox.graph.tasks
 import softdukan.sandbox.razorpay.tasks
+import softdukan.subscription.purchase  # Razorpay handlers: apply a paid plan order
 import softdukan.subscription.tasks
 import softdukan.wallet.recharge  # Razorpay handlers: credit the wallet on a captured payment
 import softdukan.wallet.reconcile

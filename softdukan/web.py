@@ -23,7 +23,8 @@ def _routers() -> list[APIRouter]:
                    "softdukan.contact.import_views", "softdukan.contact.views", "softdukan.contact.attribute_views",
                    "softdukan.contact.consent_views", "softdukan.segment.views", "softdukan.broadcast.views",
                    "softdukan.billing.views", "softdukan.wallet.views", "softdukan.wallet.backoffice",
-                   "softdukan.plan.backoffice", "softdukan.subscription.views", "softdukan.support.views",
+                   "softdukan.plan.backoffice", "softdukan.subscription.purchase_views",
+                   "softdukan.subscription.views", "softdukan.support.views",
                    "softdukan.support.backoffice", "softdukan.policy.views", "softdukan.policy.backoffice",
                    "softdukan.lead.views", "softdukan.lead.backoffice"):
         try:

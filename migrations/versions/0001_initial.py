@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 02:58:21.267484
+Create Date: 2026-12-01 03:11:14.756578
 """
 
 from collections.abc import Sequence
@@ -958,6 +958,7 @@ def upgrade() -> None:
         sa.Column("canceled_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("ended_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("grace_ends_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("addons", sa.JSON(), nullable=False),
         sa.Column("renewal_reminded_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("renewal_last_reminder_days", sa.Integer(), nullable=True),
         sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
@@ -1562,6 +1563,57 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_phone_numbers_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_phone_numbers_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_phone_numbers_wa_number"), ["wa_number"], unique=False)
+
+    op.create_table(
+        "plan_orders",
+        sa.Column("plan_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("lines", sa.JSON(), nullable=False),
+        sa.Column("addons", sa.JSON(), nullable=False),
+        sa.Column("taxable_paise", sa.BigInteger(), nullable=False),
+        sa.Column("cgst_paise", sa.BigInteger(), nullable=False),
+        sa.Column("sgst_paise", sa.BigInteger(), nullable=False),
+        sa.Column("igst_paise", sa.BigInteger(), nullable=False),
+        sa.Column("total_paise", sa.BigInteger(), nullable=False),
+        sa.Column("place_of_supply", sa.String(length=2), nullable=False),
+        sa.Column("period_start", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("period_end", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=8), nullable=False),
+        sa.Column("razorpay_order_id", sa.String(length=40), nullable=True),
+        sa.Column("razorpay_payment_id", sa.String(length=40), nullable=True),
+        sa.Column("invoice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("failure", sa.String(length=500), nullable=True),
+        sa.Column("created_by", sa.String(length=254), nullable=False),
+        sa.Column("paid_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('new', 'renewal', 'upgrade')", name=op.f("ck_plan_orders_kind")),
+        sa.CheckConstraint("state IN ('created', 'paying', 'paid', 'failed')", name=op.f("ck_plan_orders_state")),
+        sa.CheckConstraint(
+            "total_paise = taxable_paise + cgst_paise + sgst_paise + igst_paise", name=op.f("ck_plan_orders_total")
+        ),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"],
+            ["billing_documents.id"],
+            name=op.f("fk_plan_orders_invoice_id_billing_documents"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_plan_orders_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"], ["plans.id"], name=op.f("fk_plan_orders_plan_id_plans"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_orders")),
+        sa.UniqueConstraint("razorpay_order_id", name=op.f("uq_plan_orders_razorpay_order_id")),
+        sa.UniqueConstraint("razorpay_payment_id", name=op.f("uq_plan_orders_razorpay_payment_id")),
+    )
+    with op.batch_alter_table("plan_orders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_plan_orders_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "sandbox_flows",
@@ -2519,6 +2571,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sandbox_flows_waba_pk"))
 
     op.drop_table("sandbox_flows")
+    with op.batch_alter_table("plan_orders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_plan_orders_organization_id"))
+
+    op.drop_table("plan_orders")
     with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_phone_numbers_wa_number"))
         batch_op.drop_index(batch_op.f("ix_phone_numbers_organization_id"))

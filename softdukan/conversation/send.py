@@ -145,6 +145,9 @@ async def send_message(uow: UnitOfWork, subject: Subject, *, target: Target, mes
                        context_message_id: str | None = None) -> Message:
     """Checks, writes the `pending` row and enqueues the send job (same transaction). Returns the row."""
     subject.require("conversations:write")
+    from softdukan.subscription import entitlements
+
+    await entitlements.require(uow, subject.organization_id, "inbox")  # a trial or plan that ended: paused
     phone, contact = target.phone, target.contact
     if phone.status != CONNECTED:
         raise Conflict("number_not_connected",

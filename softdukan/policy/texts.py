@@ -25,7 +25,12 @@ second one).
 
 Paid plans are billed **yearly, in advance**. A paid subscription is not refundable: the free trial is there so
 you can decide before you pay. Cancelling a subscription stops the next renewal, so nothing is charged for the
-next year.
+next year. Nothing renews without your action: we remind you before the end, and a year you don't renew ends
+after a grace period.
+
+**Changing plan during a paid year.** An upgrade takes effect at once. You pay the difference between the two
+plans' yearly prices for the days left in your current year (to the paisa, plus GST); the year ends on the same
+date as before. A move to a cheaper plan is made when you renew; the rest of the current year is not refunded.
 
 ## 3. Non-refundable charges
 

@@ -1,4 +1,5 @@
-"""`/v1/subscription` (the organization's plan or trial, what it includes, cancelling the trial) and
+"""`/v1/subscription` (the organization's plan or trial, what it includes, cancelling the trial, cancelling the paid
+subscription at period end and undoing that) and
 `/v1/plans` (the catalogue)."""
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from softdukan.platform.deps import Requires, UoW
 from softdukan.platform.errors import NotFound
 from softdukan.platform.http import error_responses
 from softdukan.platform.uow import UnitOfWork
-from softdukan.subscription import entitlements
+from softdukan.subscription import entitlements, lifecycle
 from softdukan.subscription import service as subscriptions
+from softdukan.subscription.models import ACTIVE, PAST_DUE
 
 router = APIRouter(tags=["subscription"])
 
@@ -31,6 +33,10 @@ class SubscriptionOut(BaseModel):
     trial_ends_at: datetime | None
     current_period_end: datetime | None
     cancel_at_period_end: bool
+    canceled_at: datetime | None = Field(description="when the pending cancellation was asked for")
+    grace_ends_at: datetime | None = Field(description="past due: renew by then to keep access")
+    ends_at: datetime | None = Field(description="when access ends unless renewed: the paid year's end, or the "
+                                                 "grace period's while past due")
 
 
 class PlanOut(BaseModel):
@@ -67,7 +73,9 @@ async def _out(uow: UnitOfWork, organization_id: int) -> SubscriptionOut:
         features=sorted(ent.features) if ent.entitled else [], limits=ent.limits if ent.entitled else {},
         trial_ends_at=sub.trial_ends_at if sub else None,
         current_period_end=sub.current_period_end if sub else None,
-        cancel_at_period_end=bool(sub and sub.cancel_at_period_end))
+        cancel_at_period_end=bool(sub and sub.cancel_at_period_end),
+        canceled_at=sub.canceled_at if sub else None, grace_ends_at=sub.grace_ends_at if sub else None,
+        ends_at=lifecycle.ends_on(sub) if sub and sub.status in (ACTIVE, PAST_DUE) else None)
 
 
 @router.get("/subscription", response_model=SubscriptionOut, responses=error_responses())
@@ -79,6 +87,21 @@ async def get_subscription(uow: UoW, subject: Requires["subscription:read"]) -> 
 async def cancel_trial(uow: UoW, subject: Requires["subscription:write"]) -> SubscriptionOut:
     """Ends the free trial now: nothing is charged, paid features pause, data stays."""
     await subscriptions.cancel_trial(uow, subject.organization_id, by=subject.label or "API key")
+    return await _out(uow, subject.organization_id)
+
+
+@router.post("/subscription/cancel", response_model=SubscriptionOut, responses=error_responses(404, 409))
+async def cancel(uow: UoW, subject: Requires["subscription:write"]) -> SubscriptionOut:
+    """Cancels the paid subscription at the end of its paid year (clause 5): access continues until then, nothing
+    more is charged and nothing is refunded. A free trial is cancelled with `cancel-trial` instead."""
+    await lifecycle.cancel(uow, subject.organization_id, by=subject.label or "API key")
+    return await _out(uow, subject.organization_id)
+
+
+@router.post("/subscription/undo-cancel", response_model=SubscriptionOut, responses=error_responses(404, 409))
+async def undo_cancel(uow: UoW, subject: Requires["subscription:write"]) -> SubscriptionOut:
+    """Takes back a pending cancellation before the subscription ends."""
+    await lifecycle.undo_cancel(uow, subject.organization_id, by=subject.label or "API key")
     return await _out(uow, subject.organization_id)
 
 

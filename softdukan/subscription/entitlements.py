@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from softdukan.plan.catalog import FEATURES, LIMIT_NOUNS, TRIAL_EXTRA_FEATURES
-from softdukan.plan.models import Plan
+from softdukan.plan.models import Plan, Product
 from softdukan.platform.errors import PaymentRequired
 from softdukan.platform.uow import UnitOfWork
 from softdukan.subscription.models import ENTITLED, TRIALING, Subscription
@@ -49,11 +49,19 @@ class PlanLimitReached(PaymentRequired):
 
 async def of(uow: UnitOfWork, organization_id: int) -> Entitlements:
     row = (await uow.session.execute(
-        select(Subscription.status, Subscription.status_reason, Plan.code, Plan.name, Plan.features, Plan.limits)
+        select(Subscription.status, Subscription.status_reason, Subscription.addons, Plan.code, Plan.name,
+               Plan.features, Plan.limits)
         .join(Plan, Plan.id == Subscription.plan_id).where(Subscription.organization_id == organization_id))).first()
     if row is None:
         return Entitlements("none", None, None, reason="The organization has no plan yet.")
     features, limits = frozenset(row.features or ()), dict(row.limits or {})
+    if row.addons:  # add-ons bought with the paid year raise limits by their grants per unit
+        grants = dict((await uow.session.execute(select(Product.code, Product.grants).where(
+            Product.code.in_(list(row.addons))))).all())
+        for code, quantity in row.addons.items():
+            for name, per_unit in (grants.get(code) or {}).items():
+                if name in limits and limits[name] is not None:
+                    limits[name] = int(limits[name]) + int(per_unit) * int(quantity)
     if row.status == TRIALING:
         features |= TRIAL_EXTRA_FEATURES
         limits["flows"] = max(limits.get("flows") or 0, TRIAL_FLOWS)

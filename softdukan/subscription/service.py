@@ -43,6 +43,11 @@ def normalize(kind: str, value: str) -> str:
         return value
 
 
+def record(uow: UnitOfWork, organization_id: int, kind: str, detail: str = "", amount: int | None = None) -> None:
+    """A line of the subscription's history."""
+    _event(uow, organization_id, kind, detail, amount)
+
+
 def _event(uow: UnitOfWork, organization_id: int, kind: str, detail: str = "", amount: int | None = None) -> None:
     uow.session.add(SubscriptionEvent(organization_id=organization_id, kind=kind, detail=detail[:300],
                                       amount_paise=amount, created_at=uow.clock.now()))
@@ -139,6 +144,7 @@ async def activate(uow: UnitOfWork, organization_id: int, plan_code: str, *, per
     sub.plan_id, sub.status, sub.status_reason = plan.id, ACTIVE, ""
     sub.current_period_start, sub.current_period_end = period_start, one_year_after(period_start)
     sub.cancel_at_period_end, sub.canceled_at, sub.ended_at, sub.grace_ends_at = False, None, None, None
+    sub.renewal_reminded_at, sub.renewal_last_reminder_days = None, None  # the new year's reminders are due
     sub.updated_at = now
     _event(uow, organization_id, "subscription.activated", f"{plan.name}, one year ({source})", amount_paise)
     await uow.flush()

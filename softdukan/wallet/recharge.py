@@ -29,11 +29,12 @@ from softdukan.billing.tax import split_tax
 from softdukan.config import RAZORPAY_API, Settings
 from softdukan.ledger import service as ledger
 from softdukan.ledger.models import PAISE, WCC
+from softdukan.payments.checkout import require_captured, verified_payment
 from softdukan.payments.entities import Payment, RazorpayEvent
 from softdukan.payments.errors import PaymentGatewayError
 from softdukan.payments.handlers import on_razorpay
-from softdukan.payments.razorpay import RazorpayClient, verify_checkout_signature
-from softdukan.platform.errors import Conflict, DomainError, Invalid, NotFound
+from softdukan.payments.razorpay import RazorpayClient
+from softdukan.platform.errors import DomainError, Invalid, NotFound
 from softdukan.platform.uow import UnitOfWork
 from softdukan.wallet import accounts
 from softdukan.wallet.models import CREATED, CREDITED, FAILED, PAYING, Topup
@@ -145,11 +146,8 @@ async def history(uow: UnitOfWork, subject: Subject, limit: int = 50) -> list[To
 async def credit(uow: UnitOfWork, topup: Topup, payment: Payment) -> bool:
     """Credits the wallet and issues the invoice for a captured payment of this top-up's order; once. False if it
     was credited before. A payment that does not match the order (amount, currency) is refused loudly."""
-    if payment.order_id != topup.razorpay_order_id or payment.status != "captured" or not payment.captured:
-        raise Conflict("payment_mismatch", f"Payment {payment.id} is not a captured payment of this order.")
-    if payment.amount != topup.total_paise or payment.currency != "INR":
-        raise Conflict("payment_mismatch", f"Payment {payment.id} of {payment.amount} {payment.currency} does not "
-                                           f"match top-up {topup.id} ({topup.total_paise} INR).")
+    require_captured(payment, order_id=topup.razorpay_order_id, amount_paise=topup.total_paise,
+                     what=f"top-up {topup.id}")
     now = uow.clock.now()
     claimed = await uow.session.execute(
         update(Topup).where(Topup.id == topup.id, Topup.state != CREDITED)
@@ -223,20 +221,10 @@ async def returned(uow: UnitOfWork, subject: Subject, topup_id: int, *, payment_
     from Razorpay (server side) and, if captured, credited at once, so the customer sees the credit without
     waiting for the webhook (which then changes nothing)."""
     topup = await get(uow, subject, topup_id)
-    _, secret = uow.settings.razorpay_keys
-    if not topup.razorpay_order_id or order_id != topup.razorpay_order_id or not verify_checkout_signature(
-            topup.razorpay_order_id, payment_id, signature, secret):
-        raise Invalid("invalid_signature", "This payment confirmation is not genuine; nothing was credited.")
-    if topup.state == CREDITED:
-        return topup
-    await uow.release()
-    try:
-        async with client_for(uow.settings, app) as client:
-            payment = await client.fetch_payment(payment_id)
-    except PaymentGatewayError:
-        return await get(uow, subject, topup_id)  # the webhook will credit it
+    payment = await verified_payment(uow, stored_order_id=topup.razorpay_order_id, order_id=order_id,
+                                     payment_id=payment_id, signature=signature, app=app)
     topup = await get(uow, subject, topup_id)
-    if payment.status == "captured":
+    if payment is not None and payment.status == "captured" and topup.state != CREDITED:
         await credit(uow, topup, payment)
         await uow.session.refresh(topup)
     return topup

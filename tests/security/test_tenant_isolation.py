@@ -42,6 +42,7 @@ from softdukan.organization.service import organization_service
 from softdukan.platform.uow import unit_of_work
 from softdukan.segment.models import Segment
 from softdukan.segment.service import segment_service
+from softdukan.subscription.models import PlanOrder
 from softdukan.support.models import SupportTicket, SupportTicketMessage
 from softdukan.team.models import Team, TeamMember
 from softdukan.team.service import team_service
@@ -108,6 +109,18 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
 
         victim_ticket = await ticket_service.open(uow, a.subject, category="technical", subject_line=SECRET_NAMES[7],
                                                   body="Alpha secret ticket body")
+        from softdukan.subscription.models import PlanOrder
+        from softdukan.subscription.purchase import quote
+
+        q = await quote(uow, a.org.id, "pro")
+        victim_order = PlanOrder(organization_id=a.org.id, plan_id=q.plan.id, kind=q.kind, lines=[],
+                                 taxable_paise=q.taxable_paise, cgst_paise=q.cgst_paise, sgst_paise=q.sgst_paise,
+                                 igst_paise=q.igst_paise, total_paise=q.total_paise,
+                                 place_of_supply=q.place_of_supply, period_start=q.period_start,
+                                 period_end=q.period_end, state="paying", razorpay_order_id="order_victimplan1",
+                                 created_at=uow.clock.now())
+        uow.session.add(victim_order)
+        await uow.flush()
         email = (await uow.session.execute(select(OutboundEmail).where(
             OutboundEmail.to_address == "victim-invitee@example.com"))).scalar_one()
     ids = {"email_id": email.id, "member_id": membership.id, "membership_id": membership.id, "team_id": team.id,
@@ -118,7 +131,8 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
            "template_id": victim_template.id, "contact_id": victim_contact.id,
            "attribute_id": victim_attribute.id, "import_id": victim_import.id, "segment_id": victim_segment.id,
            "broadcast_id": victim_broadcast.id, "document_id": victim_invoice.id,
-           "recharge_id": victim_topup.id, "topup_id": victim_topup.id, "ticket_id": victim_ticket.id}
+           "recharge_id": victim_topup.id, "topup_id": victim_topup.id, "ticket_id": victim_ticket.id,
+           "order_id": victim_order.id}
     return a, ids
 
 
@@ -155,6 +169,7 @@ async def snapshot(runtime, org_id: int) -> dict[str, Any]:  # type: ignore[no-u
             "support_tickets": await rows(SupportTicket, SupportTicket.id, SupportTicket.status,
                                           SupportTicket.closed_at, SupportTicket.last_activity_at),
             "support_ticket_messages": await rows(SupportTicketMessage, SupportTicketMessage.id),
+            "plan_orders": await rows(PlanOrder, PlanOrder.id, PlanOrder.state, PlanOrder.razorpay_payment_id),
             "invitations": await rows(Invitation, Invitation.id, Invitation.revoked_at, Invitation.accepted_at),
             "audit": (await session.execute(select(func.count()).select_from(AuditEvent)
                                             .where(AuditEvent.organization_id == org_id))).scalar_one(),
