@@ -22,6 +22,7 @@ from softdukan.plan.models import Plan, Product
 from softdukan.platform.idempotency import IdempotencyRecord
 from softdukan.platform.jobs.models import Job
 from softdukan.policy.models import PolicySeen, PolicyVersion
+from softdukan.refund.models import RefundEvent, RefundRequest
 from softdukan.sandbox.models import (
     SandboxApp,
     SandboxBusiness,
@@ -110,6 +111,8 @@ __all__ = [
     "RateCard",
     "RateMarkup",
     "Reconciliation",
+    "RefundEvent",
+    "RefundRequest",
     "Role",
     "SandboxApp",
     "SandboxBusiness",

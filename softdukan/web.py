@@ -26,7 +26,7 @@ def _routers() -> list[APIRouter]:
                    "softdukan.plan.backoffice", "softdukan.subscription.purchase_views",
                    "softdukan.subscription.views", "softdukan.support.views",
                    "softdukan.support.backoffice", "softdukan.policy.views", "softdukan.policy.backoffice",
-                   "softdukan.lead.views", "softdukan.lead.backoffice"):
+                   "softdukan.lead.views", "softdukan.lead.backoffice", "softdukan.refund.views"):
         try:
             routers.append(__import__(module, fromlist=["router"]).router)
         except ModuleNotFoundError as exc:  # a domain's pages not written yet

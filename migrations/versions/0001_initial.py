@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 03:11:14.756578
+Create Date: 2026-12-01 03:42:42.169974
 """
 
 from collections.abc import Sequence
@@ -678,6 +678,46 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_versions")),
         sa.UniqueConstraint("kind", "number", name=op.f("uq_policy_versions_kind_number")),
     )
+    op.create_table(
+        "refund_requests",
+        sa.Column("transaction_ref", sa.String(length=40), nullable=False),
+        sa.Column("source", sa.String(length=12), nullable=False),
+        sa.Column("source_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("payment_id", sa.String(length=40), nullable=False),
+        sa.Column("paid_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("paid_paise", sa.BigInteger(), nullable=False),
+        sa.Column("charge_class", sa.String(length=12), nullable=False),
+        sa.Column("reason", sa.String(length=2000), nullable=False),
+        sa.Column("ticket_ids", sa.JSON(), nullable=False),
+        sa.Column("channel", sa.String(length=10), nullable=False),
+        sa.Column("submitted_by", sa.String(length=254), nullable=False),
+        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("clause", sa.String(length=4), nullable=False),
+        sa.Column("reasoning", sa.String(length=2000), nullable=False),
+        sa.Column("verified_issues", sa.JSON(), nullable=False),
+        sa.Column("policy_version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("channel IN ('dashboard', 'api', 'email')", name=op.f("ck_refund_requests_channel")),
+        sa.CheckConstraint(
+            "state IN ('refused', 'under_review', 'approved', 'rejected', 'refunding', 'refunded', 'failed')",
+            name=op.f("ck_refund_requests_state"),
+        ),
+        sa.CheckConstraint("paid_paise > 0", name=op.f("ck_refund_requests_paid")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_refund_requests_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_refund_requests")),
+    )
+    with op.batch_alter_table("refund_requests", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_refund_requests_organization_id"), ["organization_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_refund_requests_payment_id"), ["payment_id"], unique=False)
+
     op.create_table(
         "roles",
         sa.Column("name", sa.String(length=60), nullable=False),
@@ -1614,6 +1654,35 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("plan_orders", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_plan_orders_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
+        "refund_events",
+        sa.Column("request_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("note", sa.String(length=2000), nullable=False),
+        sa.Column("actor", sa.String(length=254), nullable=False),
+        sa.Column("policy_version", sa.Integer(), nullable=False),
+        sa.Column("amount_paise", sa.BigInteger(), nullable=True),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_refund_events_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["refund_requests.id"],
+            name=op.f("fk_refund_events_request_id_refund_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_refund_events")),
+    )
+    with op.batch_alter_table("refund_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_refund_events_organization_id"), ["organization_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_refund_events_request_id"), ["request_id"], unique=False)
 
     op.create_table(
         "sandbox_flows",
@@ -2571,6 +2640,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sandbox_flows_waba_pk"))
 
     op.drop_table("sandbox_flows")
+    with op.batch_alter_table("refund_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_refund_events_request_id"))
+        batch_op.drop_index(batch_op.f("ix_refund_events_organization_id"))
+
+    op.drop_table("refund_events")
     with op.batch_alter_table("plan_orders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_plan_orders_organization_id"))
 
@@ -2707,6 +2781,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_roles_organization_id"))
 
     op.drop_table("roles")
+    with op.batch_alter_table("refund_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_refund_requests_payment_id"))
+        batch_op.drop_index(batch_op.f("ix_refund_requests_organization_id"))
+
+    op.drop_table("refund_requests")
     op.drop_table("policy_versions")
     op.drop_table("policy_seen")
     with op.batch_alter_table("password_resets", schema=None) as batch_op:

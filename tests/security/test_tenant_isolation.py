@@ -40,6 +40,7 @@ from softdukan.number.provision import provision_sandbox_number
 from softdukan.organization.models import Invitation, Membership
 from softdukan.organization.service import organization_service
 from softdukan.platform.uow import unit_of_work
+from softdukan.refund.models import RefundRequest
 from softdukan.segment.models import Segment
 from softdukan.segment.service import segment_service
 from softdukan.subscription.models import PlanOrder
@@ -109,7 +110,6 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
 
         victim_ticket = await ticket_service.open(uow, a.subject, category="technical", subject_line=SECRET_NAMES[7],
                                                   body="Alpha secret ticket body")
-        from softdukan.subscription.models import PlanOrder
         from softdukan.subscription.purchase import quote
 
         q = await quote(uow, a.org.id, "pro")
@@ -120,6 +120,13 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
                                  period_end=q.period_end, state="paying", razorpay_order_id="order_victimplan1",
                                  created_at=uow.clock.now())
         uow.session.add(victim_order)
+        await uow.flush()
+        victim_refund = RefundRequest(organization_id=a.org.id, transaction_ref="pay_victim000001",
+                                      source="topup", source_id=victim_topup.id, payment_id="pay_victim000001",
+                                      paid_paise=11_800, charge_class="credits", reason="Alpha secret refund reason",
+                                      channel="api", state="refused", clause="3", reasoning="Alpha secret",
+                                      policy_version=1, created_at=uow.clock.now())
+        uow.session.add(victim_refund)
         await uow.flush()
         email = (await uow.session.execute(select(OutboundEmail).where(
             OutboundEmail.to_address == "victim-invitee@example.com"))).scalar_one()
@@ -132,7 +139,7 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
            "attribute_id": victim_attribute.id, "import_id": victim_import.id, "segment_id": victim_segment.id,
            "broadcast_id": victim_broadcast.id, "document_id": victim_invoice.id,
            "recharge_id": victim_topup.id, "topup_id": victim_topup.id, "ticket_id": victim_ticket.id,
-           "order_id": victim_order.id}
+           "order_id": victim_order.id, "request_id": victim_refund.id}
     return a, ids
 
 
@@ -170,6 +177,7 @@ async def snapshot(runtime, org_id: int) -> dict[str, Any]:  # type: ignore[no-u
                                           SupportTicket.closed_at, SupportTicket.last_activity_at),
             "support_ticket_messages": await rows(SupportTicketMessage, SupportTicketMessage.id),
             "plan_orders": await rows(PlanOrder, PlanOrder.id, PlanOrder.state, PlanOrder.razorpay_payment_id),
+            "refund_requests": await rows(RefundRequest, RefundRequest.id, RefundRequest.state),
             "invitations": await rows(Invitation, Invitation.id, Invitation.revoked_at, Invitation.accepted_at),
             "audit": (await session.execute(select(func.count()).select_from(AuditEvent)
                                             .where(AuditEvent.organization_id == org_id))).scalar_one(),
