@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from softdukan.payments.entities import Payment
+from sqlalchemy import select, update
+
+from softdukan.payments.entities import Payment, RazorpayEvent
 from softdukan.payments.errors import PaymentGatewayError
 from softdukan.payments.razorpay import verify_checkout_signature
 from softdukan.platform.errors import Conflict, Invalid
@@ -38,3 +40,22 @@ def require_captured(payment: Payment, *, order_id: str | None, amount_paise: in
     if payment.amount != amount_paise or payment.currency != "INR":
         raise Conflict("payment_mismatch", f"Payment {payment.id} of {payment.amount} {payment.currency} does not "
                                            f"match {what} ({amount_paise} INR).")
+
+
+async def purchase_of(uow: UnitOfWork, model: Any, event: RazorpayEvent, *, by_order: bool = True) -> Any | None:
+    """The purchase (a row of `model`, which carries `razorpay_order_id`) a verified event's payment pays; None
+    for orders that are not of this kind (another kind of purchase, or another product on the account)."""
+    if event.payment is None:
+        return None
+    order_id = (event.order.id if by_order and event.order else None) or event.payment.order_id
+    if not order_id:
+        return None
+    return await uow.session.scalar(select(model).where(model.razorpay_order_id == order_id))
+
+
+async def mark_failed(uow: UnitOfWork, model: Any, row_id: int, payment: Payment, *, open_states: list[str],
+                      failed: str) -> None:
+    """A failed payment fails the purchase if it is still open (a later capture of the same order still counts)."""
+    reason = payment.error_description or payment.error_reason or "The payment failed."
+    await uow.session.execute(update(model).where(model.id == row_id, model.state.in_(open_states))
+                              .values(state=failed, failure=reason[:500]).execution_options(synchronize_session=False))

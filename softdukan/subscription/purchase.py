@@ -28,7 +28,7 @@ from softdukan.billing.supplier import supplier_of
 from softdukan.billing.tax import split_tax
 from softdukan.ledger import service as ledger
 from softdukan.ledger.models import PAISE
-from softdukan.payments.checkout import require_captured, verified_payment
+from softdukan.payments.checkout import mark_failed, purchase_of, require_captured, verified_payment
 from softdukan.payments.entities import Payment, RazorpayEvent
 from softdukan.payments.errors import PaymentGatewayError
 from softdukan.payments.handlers import on_razorpay
@@ -241,33 +241,21 @@ async def apply(uow: UnitOfWork, order: PlanOrder, payment: Payment) -> bool:
     return True
 
 
-async def _order_of(uow: UnitOfWork, payment: Payment | None, order_id: str | None) -> PlanOrder | None:
-    order_id = order_id or (payment.order_id if payment else None)
-    if not order_id:
-        return None
-    return await uow.session.scalar(select(PlanOrder).where(PlanOrder.razorpay_order_id == order_id))
-
-
 @on_razorpay("payment.captured")
 @on_razorpay("order.paid")
 async def on_captured(uow: UnitOfWork, event: RazorpayEvent) -> None:
     """A verified capture of a plan order (orders that are not plan orders are someone else's)."""
-    order = await _order_of(uow, event.payment, event.order.id if event.order else None)
-    if order is None or event.payment is None:
-        return
-    await apply(uow, order, event.payment)
+    order = await purchase_of(uow, PlanOrder, event)
+    if order is not None and event.payment is not None:
+        await apply(uow, order, event.payment)
 
 
 @on_razorpay("payment.failed")
 async def on_failed(uow: UnitOfWork, event: RazorpayEvent) -> None:
-    order = await _order_of(uow, event.payment, None)
-    if order is None or event.payment is None:
-        return
-    reason = event.payment.error_description or event.payment.error_reason or "The payment failed."
-    await uow.session.execute(update(PlanOrder).where(PlanOrder.id == order.id,
-                                                      PlanOrder.state.in_([ORDER_CREATED, ORDER_PAYING]))
-                              .values(state=ORDER_FAILED, failure=reason[:500])
-                              .execution_options(synchronize_session=False))
+    order = await purchase_of(uow, PlanOrder, event, by_order=False)
+    if order is not None and event.payment is not None:
+        await mark_failed(uow, PlanOrder, order.id, event.payment, open_states=[ORDER_CREATED, ORDER_PAYING],
+                          failed=ORDER_FAILED)
 
 
 async def returned(uow: UnitOfWork, subject: Subject, order_id: int, *, payment_id: str, razorpay_order_id: str,

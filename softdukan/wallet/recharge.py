@@ -29,7 +29,7 @@ from softdukan.billing.tax import split_tax
 from softdukan.config import RAZORPAY_API, Settings
 from softdukan.ledger import service as ledger
 from softdukan.ledger.models import PAISE, WCC
-from softdukan.payments.checkout import require_captured, verified_payment
+from softdukan.payments.checkout import mark_failed, purchase_of, require_captured, verified_payment
 from softdukan.payments.entities import Payment, RazorpayEvent
 from softdukan.payments.errors import PaymentGatewayError
 from softdukan.payments.handlers import on_razorpay
@@ -186,19 +186,12 @@ async def credit(uow: UnitOfWork, topup: Topup, payment: Payment) -> bool:
     return True
 
 
-async def _topup_of_event(uow: UnitOfWork, payment: Payment | None, order_id: str | None) -> Topup | None:
-    order_id = order_id or (payment.order_id if payment else None)
-    if not order_id:
-        return None
-    return await uow.session.scalar(select(Topup).where(Topup.razorpay_order_id == order_id))
-
-
 @on_razorpay("payment.captured")
 @on_razorpay("order.paid")
 async def on_captured(uow: UnitOfWork, event: RazorpayEvent) -> None:
     """A verified (signed, de-duplicated) capture: credit the top-up it pays. Orders we did not create are not
     ours to act on (another product on the same Razorpay account)."""
-    topup = await _topup_of_event(uow, event.payment, event.order.id if event.order else None)
+    topup = await purchase_of(uow, Topup, event)
     if topup is None or event.payment is None:
         log.info("razorpay_capture_ignored", event_id=event.event_id, reason="no top-up for this order")
         return
@@ -207,12 +200,9 @@ async def on_captured(uow: UnitOfWork, event: RazorpayEvent) -> None:
 
 @on_razorpay("payment.failed")
 async def on_failed(uow: UnitOfWork, event: RazorpayEvent) -> None:
-    topup = await _topup_of_event(uow, event.payment, None)
-    if topup is None or event.payment is None:
-        return
-    reason = event.payment.error_description or event.payment.error_reason or "The payment failed."
-    await uow.session.execute(update(Topup).where(Topup.id == topup.id, Topup.state.in_([CREATED, PAYING]))
-                              .values(state=FAILED, failure=reason[:500]).execution_options(synchronize_session=False))
+    topup = await purchase_of(uow, Topup, event, by_order=False)
+    if topup is not None and event.payment is not None:
+        await mark_failed(uow, Topup, topup.id, event.payment, open_states=[CREATED, PAYING], failed=FAILED)
 
 
 async def returned(uow: UnitOfWork, subject: Subject, topup_id: int, *, payment_id: str, order_id: str,
