@@ -39,12 +39,19 @@ def redis_server(workdir: Path) -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (apt-get install redis-server); `make test` needs it")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _attempt in range(5):  # a port chosen here can be taken before redis binds it: then choose again
+        port = free_port()
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with contextlib.suppress(RuntimeError):
+            wait_for_port(port)
+        time.sleep(0.1)
+        if process.poll() is None:
+            break
+    else:
+        raise RuntimeError("redis-server did not start after 5 ports")
     try:
-        wait_for_port(port)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()
@@ -52,10 +59,17 @@ def redis_server(workdir: Path) -> Iterator[str]:
 
 
 class LiveServer:
-    """Runs an ASGI app with uvicorn on a free port in a background thread with its own event loop."""
+    """Runs an ASGI app with uvicorn on a free port in a background thread with its own event loop.
+
+    The listening socket is bound here and handed to uvicorn, so no other process can take the port
+    between choosing it and serving on it (a race that failed CI once with "live server did not start").
+    """
 
     def __init__(self, app_factory: Any) -> None:
-        self.port = free_port()
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = int(self._socket.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
         self._factory = app_factory
         self._server: uvicorn.Server | None = None
@@ -65,12 +79,20 @@ class LiveServer:
         config = uvicorn.Config(self._factory, factory=True, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._server.serve()), daemon=True)  # type: ignore[union-attr]
+        server, sockets, failures = self._server, [self._socket], []
+
+        def serve() -> None:
+            try:
+                asyncio.run(server.serve(sockets=sockets))
+            except BaseException as error:  # uvicorn exits with SystemExit on a failed startup
+                failures.append(error)
+
+        self._thread = threading.Thread(target=serve, daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("live server did not start")
+                raise RuntimeError(f"live server did not start on port {self.port}: {failures or 'timed out'}")
             time.sleep(0.02)
 
     def stop(self) -> None:
@@ -78,3 +100,4 @@ class LiveServer:
             self._server.should_exit = True
         if self._thread:
             self._thread.join(timeout=15)
+        self._socket.close()
