@@ -17,7 +17,8 @@ def _routers() -> list[APIRouter]:
     routers = [auth_views, home_views]
     for module in ("softdukan.auth.settings_views", "softdukan.organization.views", "softdukan.team.views",
                    "softdukan.audit.views", "softdukan.notification.views", "softdukan.platform.realtime.views",
-                   "softdukan.backoffice.views", "softdukan.inbound.backoffice", "softdukan.number.views",
+                   "softdukan.backoffice.views", "softdukan.backoffice.organization_detail",
+                   "softdukan.inbound.backoffice", "softdukan.number.views",
                    "softdukan.conversation.views", "softdukan.template.views",
                    # import pages first: "/contacts/import" must not be read as "/contacts/{contact_id}"
                    "softdukan.contact.import_views", "softdukan.contact.views", "softdukan.contact.attribute_views",
@@ -26,7 +27,8 @@ def _routers() -> list[APIRouter]:
                    "softdukan.plan.backoffice", "softdukan.subscription.purchase_views",
                    "softdukan.subscription.views", "softdukan.support.views",
                    "softdukan.support.backoffice", "softdukan.policy.views", "softdukan.policy.backoffice",
-                   "softdukan.lead.views", "softdukan.lead.backoffice", "softdukan.refund.views"):
+                   "softdukan.lead.views", "softdukan.lead.backoffice", "softdukan.refund.views",
+                   "softdukan.refund.backoffice"):
         try:
             routers.append(__import__(module, fromlist=["router"]).router)
         except ModuleNotFoundError as exc:  # a domain's pages not written yet

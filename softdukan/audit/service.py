@@ -16,7 +16,7 @@ ACTIONS = (
     "member.removed", "member.role_changed", "organization.ownership_transferred", "organization.updated",
     "team.created", "team.updated", "team.deleted", "team.member_added", "team.member_removed",
     "role.created", "role.updated", "role.deleted", "api_key.created", "api_key.revoked",
-    "organization.suspended", "organization.unsuspended", "job.retried",
+    "organization.suspended", "organization.unsuspended", "job.retried", "subscription.trial_extended",
 )
 
 

@@ -15,7 +15,11 @@ from softdukan.auth.models import User, UserSession
 from softdukan.backoffice.models import StaffSession, StaffUser
 from softdukan.kit.repository import Repository
 from softdukan.organization.models import Membership, Organization
+from softdukan.plan.models import Plan
 from softdukan.platform.jobs.models import DEAD, Job
+from softdukan.subscription.models import ACTIVE, CANCELED, PAST_DUE, Subscription
+
+NO_SUBSCRIPTION = "none"  # the status filter's value for organizations without a subscription row
 
 
 def _like_pattern(text: str) -> str:
@@ -51,6 +55,16 @@ class OrganizationRow:
     organization: Organization
     member_count: int
     owner_email: str | None
+    subscription: Subscription | None = None
+    plan_name: str | None = None
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """The date that matters for the status: the paid period's end once paid for, else the trial's end."""
+        sub = self.subscription
+        if sub is None:
+            return None
+        return sub.current_period_end if sub.status in (ACTIVE, PAST_DUE, CANCELED) else sub.trial_ends_at
 
 
 class StaffOrganizationRepository(Repository[Organization]):
@@ -61,13 +75,21 @@ class StaffOrganizationRepository(Repository[Organization]):
     async def by_id(self, organization_id: int) -> Organization | None:
         return await self.session.get(Organization, organization_id)
 
-    async def with_counts(self, search: str | None = None, *, limit: int = 200) -> list[OrganizationRow]:
+    async def with_counts(self, search: str | None = None, *, status: str | None = None,
+                          limit: int = 200) -> list[OrganizationRow]:
         member_count = (select(func.count(Membership.id)).where(Membership.organization_id == Organization.id)
                         .correlate(Organization).scalar_subquery())
         owner_email = (select(User.email).join(Membership, Membership.user_id == User.id)
                        .where(Membership.organization_id == Organization.id, Membership.is_owner.is_(True))
                        .order_by(Membership.id).limit(1).correlate(Organization).scalar_subquery())
-        statement = select(Organization, member_count, owner_email).order_by(Organization.id.desc()).limit(limit)
+        statement = (select(Organization, member_count, owner_email, Subscription, Plan.name)
+                     .outerjoin(Subscription, Subscription.organization_id == Organization.id)
+                     .outerjoin(Plan, Plan.id == Subscription.plan_id)
+                     .order_by(Organization.id.desc()).limit(limit))
+        if status == NO_SUBSCRIPTION:
+            statement = statement.where(Subscription.id.is_(None))
+        elif status:
+            statement = statement.where(Subscription.status == status)
         if search:
             pattern = _like_pattern(search)
             conditions: list[ColumnElement[bool]] = [Organization.name.ilike(pattern, escape="\\"),
@@ -76,7 +98,8 @@ class StaffOrganizationRepository(Repository[Organization]):
                 conditions.append(Organization.id == int(search))
             statement = statement.where(or_(*conditions))
         rows = await self.session.execute(statement)
-        return [OrganizationRow(org, int(count or 0), email) for org, count, email in rows.all()]
+        return [OrganizationRow(org, int(count or 0), email, sub, plan)
+                for org, count, email, sub, plan in rows.all()]
 
     async def end_member_sessions(self, organization_id: int) -> int:
         """Signs the organization's members out of it at once; returns how many sessions ended."""

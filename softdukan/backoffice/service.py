@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import structlog
 
@@ -11,8 +12,10 @@ from softdukan.audit.service import audit_service
 from softdukan.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from softdukan.auth.service import clean_email, clean_name
 from softdukan.auth.throttle import SignInThrottle
+from softdukan.backoffice.detail_repository import AddonRow, OrderRow, StaffOrganizationDetailRepository, TopupRow
 from softdukan.backoffice.models import StaffSession, StaffUser
 from softdukan.backoffice.repository import (
+    NO_SUBSCRIPTION,
     FailedJobRow,
     OrganizationRow,
     StaffJobRepository,
@@ -27,6 +30,11 @@ from softdukan.platform.errors import Conflict, Forbidden, Invalid, NotFound, Un
 from softdukan.platform.jobs import queue
 from softdukan.platform.runtime import build_runtime
 from softdukan.platform.uow import UnitOfWork, unit_of_work
+from softdukan.refund.models import RefundRequest
+from softdukan.subscription import service as subscriptions
+from softdukan.subscription.models import STATUSES, Subscription, SubscriptionEvent
+from softdukan.wallet import service as wallets
+from softdukan.wallet.service import WalletSummary
 
 log = structlog.get_logger(__name__)
 
@@ -38,6 +46,26 @@ REASON_MAX = 300  # organizations.suspended_reason
 def _one_line(text: str) -> str:
     """Collapses whitespace and drops control characters (PostgreSQL refuses NUL in text: a 500, not an error)."""
     return " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
+
+
+@dataclass(frozen=True)
+class OrganizationDetail:
+    """Everything the staff page of one organization shows."""
+
+    organization: Organization
+    owner_emails: list[str]
+    subscription: Subscription | None
+    plan_name: str | None
+    addons: list[AddonRow]
+    history: list[SubscriptionEvent]
+    orders: list[OrderRow]
+    topups: list[TopupRow]
+    wallet: WalletSummary
+    ticket_count: int
+    refunds: list[RefundRequest]
+
+
+STATUS_FILTERS = (*STATUSES, NO_SUBSCRIPTION)
 
 
 @dataclass(frozen=True)
@@ -123,9 +151,25 @@ class StaffService:
         if session is not None:
             await sessions.delete(session)
 
-    async def list_organizations(self, uow: UnitOfWork, search: str | None = None) -> list[OrganizationRow]:
+    async def list_organizations(self, uow: UnitOfWork, search: str | None = None, status: str | None = None
+                                 ) -> list[OrganizationRow]:
+        """Organizations with their subscriptions; an unknown `status` filters nothing, like the ticket queue."""
         search = _one_line(search or "")[:100] or None
-        return await StaffOrganizationRepository(uow.session).with_counts(search)
+        return await StaffOrganizationRepository(uow.session).with_counts(
+            search, status=status if status in STATUS_FILTERS else None)
+
+    async def organization_detail(self, uow: UnitOfWork, organization_id: int) -> OrganizationDetail:
+        org = await self._organization(uow, organization_id)
+        details = StaffOrganizationDetailRepository(uow.session)
+        found = await details.subscription(org.id)
+        sub, plan_name = found if found else (None, None)
+        addons: dict[str, Any] = sub.addons if sub and sub.addons else {}
+        return OrganizationDetail(
+            organization=org, owner_emails=await details.owner_emails(org.id), subscription=sub,
+            plan_name=plan_name, addons=await details.addons(addons),
+            history=await subscriptions.history(uow, org.id, 100), orders=await details.plan_orders(org.id),
+            topups=await details.topups(org.id), wallet=await wallets.summary_for(uow, org.id),
+            ticket_count=await details.ticket_count(org.id), refunds=await details.refund_requests(org.id))
 
     async def _organization(self, uow: UnitOfWork, organization_id: int) -> Organization:
         org = await StaffOrganizationRepository(uow.session).by_id(organization_id)

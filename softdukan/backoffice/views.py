@@ -5,13 +5,13 @@ Mounted under the CSRF-checked dashboard router (softdukan.web), so every POST h
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from softdukan.backoffice.models import StaffUser
-from softdukan.backoffice.service import STAFF_SESSION_TTL, StaffSignedIn, staff_service
+from softdukan.backoffice.service import STAFF_SESSION_TTL, STATUS_FILTERS, StaffSignedIn, staff_service
 from softdukan.dashboard.context import RedirectTo
 from softdukan.dashboard.render import render
 from softdukan.platform.deps import UoW, client_ip
@@ -29,6 +29,10 @@ Text = Annotated[str, Form()]
 DONE_MESSAGES = {"suspended": "The organization is suspended; its members were signed out.",
                  "unsuspended": "The organization is active again.",
                  "retried": "The job is queued again."}
+STATUS_LABELS = {"trialing": "Trialing", "active": "Active", "past_due": "Past due", "canceled": "Canceled",
+                 "trial_expired": "Trial expired", "trial_canceled": "Trial canceled", "no_trial": "No trial",
+                 "none": "No subscription"}
+assert set(STATUS_LABELS) == set(STATUS_FILTERS)
 
 
 async def current_staff(request: Request, uow: UoW) -> StaffUser:
@@ -86,12 +90,16 @@ async def sign_out(request: Request, uow: UoW) -> Response:
     return response
 
 
+def _list_context(rows: list[Any], q: str = "", status: str = "") -> dict[str, Any]:
+    return {"rows": rows, "q": q, "status": status if status in STATUS_LABELS else "", "statuses": STATUS_LABELS}
+
+
 @router.get("", response_class=HTMLResponse)
-async def organizations(request: Request, uow: UoW, staff: Staff,
-                        q: Annotated[str, Query(max_length=100)] = "", done: str = "") -> Response:
-    rows = await staff_service.list_organizations(uow, q)
+async def organizations(request: Request, uow: UoW, staff: Staff, q: Annotated[str, Query(max_length=100)] = "",
+                        status: Annotated[str, Query(max_length=30)] = "", done: str = "") -> Response:
+    rows = await staff_service.list_organizations(uow, q, status)
     return render(request, "backoffice/organizations.html",
-                  {"staff_name": staff.name, "rows": rows, "q": q, "flash": DONE_MESSAGES.get(done)})
+                  {"staff_name": staff.name, **_list_context(rows, q, status), "flash": DONE_MESSAGES.get(done)})
 
 
 @router.post("/organizations/{org_id}/suspend", response_class=HTMLResponse)
@@ -104,7 +112,7 @@ async def suspend(request: Request, uow: UoW, staff: Staff, org_id: RowId, reaso
         if isinstance(exc, Invalid):  # show the list again with the message where the form was
             rows = await staff_service.list_organizations(uow)
             return render(request, "backoffice/organizations.html",
-                          {"staff_name": staff_name, "rows": rows, "q": "", "error": exc.message,
+                          {"staff_name": staff_name, **_list_context(rows), "error": exc.message,
                            "error_org_id": org_id}, status_code=exc.status)
         return _error_page(request, staff_name, exc, "/backoffice")
     return RedirectResponse("/backoffice?done=suspended", status_code=303)

@@ -10,18 +10,25 @@ from datetime import datetime, timedelta
 import phonenumbers
 from sqlalchemy import select, update
 
+from softdukan.audit.service import audit_service
+from softdukan.backoffice.models import StaffUser
 from softdukan.kit.upsert import insert_ignore
+from softdukan.organization.models import Organization
 from softdukan.plan import service as catalogue
 from softdukan.plan.catalog import TRIAL_PLAN
 from softdukan.plan.models import Plan
-from softdukan.platform.errors import Conflict, NotFound
+from softdukan.platform.errors import Conflict, Invalid, NotFound
 from softdukan.platform.uow import UnitOfWork
 from softdukan.subscription.models import (
     ACTIVE,
+    CANCELED,
     NO_TRIAL,
+    ORDER_PAID,
+    PAST_DUE,
     TRIAL_CANCELED,
     TRIAL_EXPIRED,
     TRIALING,
+    PlanOrder,
     Subscription,
     SubscriptionEvent,
     TrialClaim,
@@ -115,6 +122,76 @@ async def cancel_trial(uow: UnitOfWork, organization_id: int, *, by: str) -> Sub
     sub.status, sub.trial_ends_at, sub.updated_at = TRIAL_CANCELED, now, now
     sub.status_reason = "The free trial was cancelled."
     _event(uow, organization_id, "trial.canceled", f"by {by}")
+    await uow.flush()
+    return sub
+
+
+EXTEND_DAYS_MIN, EXTEND_DAYS_MAX = 1, 30
+EXTEND_REASON_MAX = 300
+
+
+def _extension_errors(days: int, reason: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not EXTEND_DAYS_MIN <= days <= EXTEND_DAYS_MAX:
+        errors["days"] = f"A whole number of days from {EXTEND_DAYS_MIN} to {EXTEND_DAYS_MAX}."
+    if not reason:
+        errors["reason"] = "A reason is required."
+    elif len(reason) > EXTEND_REASON_MAX:
+        errors["reason"] = f"Use at most {EXTEND_REASON_MAX} characters."
+    return errors
+
+
+async def _extendable(uow: UnitOfWork, org: Organization) -> Subscription:
+    """The organization's subscription, locked, if its trial may be extended: running, or expired with nothing
+    ever paid for (a paid plan, running or ended, is past the trial for good)."""
+    sub = await uow.session.scalar(select(Subscription).where(Subscription.organization_id == org.id)
+                                   .with_for_update())
+    if sub is None:
+        raise Conflict("no_subscription", f"{org.name} has no subscription, so there is no trial to extend.")
+    if sub.status in (ACTIVE, PAST_DUE):
+        raise Conflict("has_paid_plan", f"{org.name} has a paid plan; only a free trial can be extended.")
+    if sub.status == CANCELED:
+        raise Conflict("had_paid_plan", f"{org.name} had a paid plan; a trial cannot be extended after one.")
+    if sub.status == TRIAL_CANCELED:
+        raise Conflict("trial_canceled", f"{org.name} cancelled its free trial; a cancelled trial is not extended.")
+    if sub.status == NO_TRIAL:
+        raise Conflict("no_trial", f"{org.name} has no free trial to extend: {sub.status_reason or 'none was given'}")
+    paid = await uow.session.scalar(select(PlanOrder.id).where(PlanOrder.organization_id == org.id,
+                                                               PlanOrder.state == ORDER_PAID).limit(1))
+    if paid is not None:
+        raise Conflict("has_paid_plan", f"{org.name} has paid for a plan; only a free trial can be extended.")
+    return sub
+
+
+async def extend_trial(uow: UnitOfWork, organization_id: int, days: int, reason: str, staff: StaffUser,
+                       ip: str | None = None) -> Subscription:
+    """Staff give a trialing organization `days` more (1–30) from the trial's end, or from now if it has passed;
+    an expired trial runs again. Audited with the staff member's reason; the customer is told by e-mail."""
+    reason = " ".join("".join(ch for ch in reason if ch.isprintable() or ch.isspace()).split())
+    errors = _extension_errors(days, reason)
+    if errors:
+        message = ("Extend the trial by 1 to 30 days." if "days" in errors
+                   else "Say why the trial is extended." if not reason else "The reason is too long.")
+        raise Invalid("invalid_trial_extension", message, errors)
+    org = await uow.session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound("organization_not_found", "No organization with this id.")
+    sub = await _extendable(uow, org)
+    now = uow.clock.now()
+    previous_status, previous_end = sub.status, sub.trial_ends_at
+    new_end = max(previous_end or now, now) + timedelta(days=days)
+    sub.status, sub.status_reason, sub.trial_ends_at, sub.updated_at = TRIALING, "", new_end, now
+    sub.trial_reminded_at = None  # the "trial ends soon" e-mail is due again before the new end
+    _event(uow, org.id, "trial.extended", f"by {days} day{'s' if days != 1 else ''} to {_day(new_end)}, "
+                                          "by SoftDukan support")
+    audit_service.record(uow, "subscription.trial_extended", organization_id=org.id, actor_type="staff",
+                         actor_id=staff.id, actor_label=staff.email, target=sub, target_label=org.name, ip=ip,
+                         reason=reason, days=days, previous_status=previous_status,
+                         previous_trial_ends_at=previous_end.isoformat() if previous_end else None,
+                         trial_ends_at=new_end.isoformat())
+    await _mail_owners(uow, org.id, "Your SoftDukan free trial is extended",
+                       f"SoftDukan support extended your free trial by {days} day{'s' if days != 1 else ''}: it now "
+                       f"ends on {_day(new_end)}. Nothing will be charged. Choose a plan any time in Settings → Plan.")
     await uow.flush()
     return sub
 
