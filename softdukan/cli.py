@@ -1,9 +1,10 @@
-"""The `softdukan` command: serve | worker | scheduler | migrate | demo | create-staff | sandbox | ledger check."""
+"""The `softdukan` command: serve | worker | scheduler | migrate | demo | create-staff | sandbox | ledger | refunds."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import typer
 
@@ -129,6 +130,21 @@ def ledger_check() -> None:
         typer.echo(problem, err=True)
     typer.echo(f"ledger: {len(problems)} finding(s)" if problems else "ledger: every invariant holds")
     raise typer.Exit(1 if problems else 0)
+
+
+refunds_app = typer.Typer(help="Refund requests.", no_args_is_help=True)
+app.add_typer(refunds_app, name="refunds")
+
+
+@refunds_app.command("ingest")
+def refunds_ingest(files: list[Path]) -> None:
+    """Record refund requests e-mailed to support, from .eml files (exit 1 if any was not recorded)."""
+    from softdukan.refund.email_intake import ingest_files
+
+    lines = asyncio.run(ingest_files(get_settings(), files))
+    for line in lines:
+        typer.echo(line)
+    raise typer.Exit(1 if any(": not recorded:" in line for line in lines) else 0)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import softdukan.number.tasks
 import softdukan.payments.tasks
 import softdukan.platform.idempotency
 import softdukan.platform.jobs.maintenance
+import softdukan.refund.execution  # Razorpay refund webhooks and the payout job
 import softdukan.sandbox.graph.tasks
 import softdukan.sandbox.razorpay.tasks
 import softdukan.subscription.purchase  # Razorpay handlers: apply a paid plan order

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 03:42:42.169974
+Create Date: 2026-12-01 04:43:08.914834
 """
 
 from collections.abc import Sequence
@@ -697,13 +697,31 @@ def upgrade() -> None:
         sa.Column("verified_issues", sa.JSON(), nullable=False),
         sa.Column("policy_version", sa.Integer(), nullable=False),
         sa.Column("updated_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_by", sa.String(length=254), nullable=True),
+        sa.Column("decided_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decision_note", sa.String(length=2000), nullable=True),
+        sa.Column("decision_policy_version", sa.Integer(), nullable=True),
+        sa.Column("approved_paise", sa.BigInteger(), nullable=True),
+        sa.Column("approved_taxable_paise", sa.BigInteger(), nullable=True),
+        sa.Column("approved_tax", sa.JSON(), nullable=False),
+        sa.Column("credits_units", sa.BigInteger(), nullable=True),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("approval_transaction_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("razorpay_refund_id", sa.String(length=40), nullable=True),
+        sa.Column("refunded_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("credit_note_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("failure", sa.String(length=500), nullable=True),
         sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("channel IN ('dashboard', 'api', 'email')", name=op.f("ck_refund_requests_channel")),
         sa.CheckConstraint(
-            "state IN ('refused', 'under_review', 'approved', 'rejected', 'refunding', 'refunded', 'failed')",
+            "state IN ('submitted', 'needs_info', 'under_review', 'approved', 'rejected', 'processing', 'refunded', 'failed', 'withdrawn')",
             name=op.f("ck_refund_requests_state"),
+        ),
+        sa.CheckConstraint(
+            "approved_paise IS NULL OR (approved_paise > 0 AND approved_paise <= paid_paise)",
+            name=op.f("ck_refund_requests_approved_within_paid"),
         ),
         sa.CheckConstraint("paid_paise > 0", name=op.f("ck_refund_requests_paid")),
         sa.ForeignKeyConstraint(
@@ -713,6 +731,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refund_requests")),
+        sa.UniqueConstraint("razorpay_refund_id", name=op.f("uq_refund_requests_razorpay_refund_id")),
     )
     with op.batch_alter_table("refund_requests", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_refund_requests_organization_id"), ["organization_id"], unique=False)
@@ -1761,6 +1780,7 @@ def upgrade() -> None:
         sa.Column("captured", sa.Boolean(), nullable=False),
         sa.Column("amount_refunded", sa.Integer(), nullable=False),
         sa.Column("refund_status", sa.String(length=16), nullable=True),
+        sa.Column("fail_refunds", sa.Boolean(), nullable=False),
         sa.Column("email", sa.String(length=200), nullable=False),
         sa.Column("contact", sa.String(length=20), nullable=False),
         sa.Column("rrn", sa.String(length=20), nullable=True),

@@ -41,7 +41,8 @@ class EventOut(BaseModel):
 
 class RefundOut(BaseModel):
     id: int
-    state: str = Field(description="refused | under_review | approved | rejected | refunding | refunded | failed")
+    state: str = Field(description="submitted | needs_info | under_review | approved | rejected | processing | "
+                                   "refunded | failed | withdrawn")
     transaction_ref: str
     payment_id: str
     paid_paise: int
@@ -51,6 +52,16 @@ class RefundOut(BaseModel):
     reasoning: str
     policy_version: int
     created_at: datetime
+    decided_by: str | None = Field(None, description="the staff member who approved or rejected it")
+    decided_at: datetime | None = None
+    decision_note: str | None = None
+    decision_policy_version: int | None = Field(None, description="the refund policy in force at the decision")
+    approved_paise: int | None = Field(None, description="the refund, GST included")
+    approved_taxable_paise: int | None = None
+    razorpay_refund_id: str | None = None
+    refunded_at: datetime | None = None
+    credit_note_id: int | None = Field(None, description="the GST credit note (`/v1/billing/documents/{id}`)")
+    failure: str | None = None
     events: list[EventOut] = Field(default_factory=list)
 
     @classmethod
@@ -58,13 +69,17 @@ class RefundOut(BaseModel):
         return cls(id=r.id, state=r.state, transaction_ref=r.transaction_ref, payment_id=r.payment_id,
                    paid_paise=r.paid_paise, charge_class=r.charge_class, reason=r.reason, clause=r.clause,
                    reasoning=r.reasoning, policy_version=r.policy_version, created_at=r.created_at,
+                   decided_by=r.decided_by, decided_at=r.decided_at, decision_note=r.decision_note,
+                   decision_policy_version=r.decision_policy_version, approved_paise=r.approved_paise,
+                   approved_taxable_paise=r.approved_taxable_paise, razorpay_refund_id=r.razorpay_refund_id,
+                   refunded_at=r.refunded_at, credit_note_id=r.credit_note_id, failure=r.failure,
                    events=[EventOut.of(e) for e in events or []])
 
 
 @router.post("/refund-requests", response_model=RefundOut, status_code=201,
              responses=error_responses(404, 409))
 async def submit(body: RefundIn, uow: UoW, subject: Requires["refunds:write"]) -> RefundOut:
-    """Refused at once, citing clause 3, unless support verified technical issues since the payment (clause 4):
+    """Rejected at once, citing clause 3, unless support verified technical issues since the payment (clause 4):
     then staff review it."""
     request = await service.submit(uow, subject, transaction_ref=body.transaction_ref, reason=body.reason,
                                    ticket_ids=list(body.ticket_ids), channel="api")
@@ -79,4 +94,23 @@ async def listed(uow: UoW, subject: Requires["refunds:read"]) -> list[RefundOut]
 @router.get("/refund-requests/{request_id}", response_model=RefundOut, responses=error_responses(404))
 async def get(request_id: PathId, uow: UoW, subject: Requires["refunds:read"]) -> RefundOut:
     request = await service.get(uow, subject, request_id)
+    return RefundOut.of(request, await service.events(uow, subject, request.id))
+
+
+class AnswerIn(BaseModel):
+    info: Annotated[str, Field(max_length=2000, description="the information staff asked for")] = ""
+
+
+@router.post("/refund-requests/{request_id}/answer", response_model=RefundOut, responses=error_responses(404, 409))
+async def answer(request_id: PathId, body: AnswerIn, uow: UoW, subject: Requires["refunds:write"]) -> RefundOut:
+    """Answer staff's question (state `needs_info`): the request goes back to review."""
+    request = await service.answer(uow, subject, request_id, body.info)
+    return RefundOut.of(request, await service.events(uow, subject, request.id))
+
+
+@router.post("/refund-requests/{request_id}/withdraw", response_model=RefundOut,
+             responses=error_responses(404, 409))
+async def withdraw(request_id: PathId, uow: UoW, subject: Requires["refunds:write"]) -> RefundOut:
+    """Withdraw a request staff have not decided yet."""
+    request = await service.withdraw(uow, subject, request_id)
     return RefundOut.of(request, await service.events(uow, subject, request.id))

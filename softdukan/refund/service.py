@@ -4,9 +4,10 @@ A request names its transaction — a Razorpay payment id (`pay_…`) or an invo
 gives a clear written reason; without them it is refused at submission and nothing is stored. The engine then
 classifies the charge (plan, credits, add-on, integration, setup fee: all non-refundable under clause 3) and
 looks for technical issues support verified (clause 4) that overlap the time since the payment:
-- none: the request is refused at once, citing clause 3 and the policy version in force;
+- none: the request is rejected at once, citing clause 3 and the policy version in force;
 - some: it goes to staff for review, with the issues it weighed; staff may refund part or all (never more than
-  was paid and not yet refunded).
+  was paid and not yet refunded; `decision.py`).
+Requests e-mailed to support are recorded the same way (`record_emailed`, by staff or from an `.eml` file).
 Every step is a `RefundEvent` with its reason and the policy version; the requester is e-mailed.
 """
 
@@ -22,7 +23,17 @@ from softdukan.auth.subject import Subject
 from softdukan.billing.models import BillingDocument
 from softdukan.platform.errors import Conflict, Invalid, NotFound
 from softdukan.platform.uow import UnitOfWork
-from softdukan.refund.models import CHANNELS, OPEN, REFUSED, UNDER_REVIEW, RefundEvent, RefundRequest
+from softdukan.refund.models import (
+    CHANNELS,
+    NEEDS_INFO,
+    OPEN,
+    REJECTED,
+    SUBMITTED,
+    UNDER_REVIEW,
+    WITHDRAWN,
+    RefundEvent,
+    RefundRequest,
+)
 from softdukan.subscription.models import ORDER_PAID, PlanOrder
 from softdukan.wallet.models import CREDITED, Topup
 
@@ -111,8 +122,27 @@ async def submit(uow: UnitOfWork, subject: Subject, *, transaction_ref: str | No
     subject.require("refunds:write")
     if channel not in CHANNELS:
         raise Invalid("invalid_channel", "A request comes from the dashboard, the API or e-mail.")
+    label = str(subject.label or "")[:254]
+    return await _submit(uow, subject.organization_id, transaction_ref=transaction_ref, reason=reason,
+                         ticket_ids=ticket_ids, channel=channel, requester=label, actor=label)
+
+
+async def record_emailed(uow: UnitOfWork, organization_id: int, *, requester_email: str, transaction_ref: str | None,
+                         reason: str | None, recorded_by: str) -> RefundRequest:
+    """A request e-mailed to support (clause 7), recorded by staff or read from the `.eml` file: weighed exactly as
+    one made in the dashboard, and answered to the sender."""
+    email = requester_email.strip().lower()[:254]
+    if "@" not in email:
+        raise Invalid("requester_required", "Give the e-mail address the request came from.",
+                      {"requester_email": "required"})
+    return await _submit(uow, organization_id, transaction_ref=transaction_ref, reason=reason, ticket_ids=None,
+                         channel="email", requester=email, actor=f"{email} by e-mail, recorded by {recorded_by}")
+
+
+async def _submit(uow: UnitOfWork, org: int, *, transaction_ref: str | None, reason: str | None,
+                  ticket_ids: list[int] | None, channel: str, requester: str, actor: str) -> RefundRequest:
     ref, text = _clean_ref(transaction_ref), _clean_reason(reason)
-    org, now = subject.organization_id, uow.clock.now()
+    now = uow.clock.now()
     charge = await _charge(uow, org, ref)
     pending = await uow.session.scalar(select(RefundRequest.id).where(
         RefundRequest.organization_id == org, RefundRequest.payment_id == charge.payment_id,
@@ -134,7 +164,7 @@ async def submit(uow: UnitOfWork, subject: Subject, *, transaction_ref: str | No
                          f"{' (ongoing)' if i.ended_at is None else f' to {i.ended_at:%d %b %Y}'}: {i.impact}"
                          for i in issues) + ". SoftDukan's staff decide on a full or partial refund.")
     else:
-        state, clause = REFUSED, "3"
+        state, clause = REJECTED, "3"
         reasoning = (f"{words} are non-refundable (clause 3 of the Cancellation & Refund Policy, version {version}), "
                      "and support has verified no continuous technical issue since the payment that would let "
                      "staff grant one (clause 4). If you have such an issue, open a support ticket (technical issue).")
@@ -142,24 +172,83 @@ async def submit(uow: UnitOfWork, subject: Subject, *, transaction_ref: str | No
         organization_id=org, transaction_ref=ref, source=charge.source, source_id=charge.source_id,
         payment_id=charge.payment_id, paid_at=charge.paid_at, paid_paise=charge.paid_paise,
         charge_class=charge.charge_class, reason=text, ticket_ids=sorted(set(ticket_ids or []))[:20],
-        channel=channel, submitted_by=str(subject.label or "")[:254], state=state, clause=clause,
+        channel=channel, submitted_by=requester, state=state, clause=clause,
         reasoning=reasoning, verified_issues=[{"ticket_id": i.ticket_id, "ticket_number": i.ticket_number,
                                                "impact": i.impact} for i in issues],
         policy_version=version, created_at=now, updated_at=now)
     uow.session.add(request)
     await uow.flush()
-    uow.session.add(RefundEvent(organization_id=org, request_id=request.id, kind="submitted", note=text[:2000],
-                                actor=request.submitted_by, policy_version=version, created_at=now))
-    uow.session.add(RefundEvent(organization_id=org, request_id=request.id, kind=state, note=reasoning,
-                                actor="policy engine", policy_version=version, created_at=now))
+    add_event(uow, request, SUBMITTED, note=text, actor=actor[:254], policy_version=version)
+    add_event(uow, request, state, note=reasoning, actor="policy engine", policy_version=version)
     await uow.flush()
-    if subject.label and "@" in subject.label:
-        from softdukan.notification.service import mail_service
-
-        await mail_service.send(uow, to=subject.label, subject=f"Refund request {request.id}: "
-                                + ("refused" if state == REFUSED else "under review"),
-                                text=f"{reasoning}\n\nPolicy version {version}.\n")
+    await tell_requester(uow, request, "rejected" if state == REJECTED else "under review",
+                         f"{reasoning}\n\nPolicy version {version}.")
     return request
+
+
+def add_event(uow: UnitOfWork, request: RefundRequest, kind: str, *, note: str = "", actor: str,
+              policy_version: int, amount_paise: int | None = None) -> None:
+    uow.session.add(RefundEvent(organization_id=request.organization_id, request_id=request.id, kind=kind,
+                                note=note[:2000], actor=actor[:254], policy_version=policy_version,
+                                amount_paise=amount_paise, created_at=uow.clock.now()))
+
+
+async def tell_requester(uow: UnitOfWork, request: RefundRequest, what: str, text: str) -> None:
+    """E-mails a step of the request to whoever asked (when they gave an address) and to the organization's people
+    with refund rights (owners included): a request made with an API key has no address of its own."""
+    from softdukan.notification.recipients import emails_with
+    from softdukan.notification.service import mail_service
+
+    recipients = set(await emails_with(uow, request.organization_id, "refunds:write"))
+    if "@" in (request.submitted_by or ""):
+        recipients.add(request.submitted_by)
+    link = f"{uow.settings.base_url.rstrip('/')}/billing/refunds/{request.id}"
+    for email in sorted(recipients):
+        await mail_service.send(uow, to=email, subject=f"Refund request {request.id}: {what}",
+                                text=f"{text}\n\nFollow the request: {link}\n")
+
+
+async def _locked(uow: UnitOfWork, organization_id: int, request_id: int) -> RefundRequest:
+    found = await uow.session.scalar(select(RefundRequest).where(
+        RefundRequest.organization_id == organization_id, RefundRequest.id == request_id).with_for_update()
+        .execution_options(populate_existing=True))
+    if found is None:
+        raise NotFound("refund_request_not_found", "No such refund request in this organization.")
+    return found
+
+
+async def answer(uow: UnitOfWork, subject: Subject, request_id: int, text: str | None) -> RefundRequest:
+    """The customer gives the information staff asked for: back to review."""
+    subject.require("refunds:write")
+    request = await _locked(uow, subject.organization_id, request_id)
+    info = _clean_reason(text)
+    if request.state != NEEDS_INFO:
+        raise Conflict("refund_not_waiting_for_information", f"Refund request {request.id} is "
+                       f"{request.state.replace('_', ' ')}; staff have not asked for more information.")
+    request.state, request.updated_at = UNDER_REVIEW, uow.clock.now()
+    add_event(uow, request, UNDER_REVIEW, note=info, actor=str(subject.label or ""),
+              policy_version=await version_now(uow))
+    await uow.flush()
+    return request
+
+
+async def withdraw(uow: UnitOfWork, subject: Subject, request_id: int) -> RefundRequest:
+    """The customer withdraws a request staff have not decided yet."""
+    subject.require("refunds:write")
+    request = await _locked(uow, subject.organization_id, request_id)
+    if request.state not in (SUBMITTED, NEEDS_INFO, UNDER_REVIEW):
+        raise Conflict("refund_not_withdrawable", f"Refund request {request.id} is "
+                       f"{request.state.replace('_', ' ')}; only a request not yet decided can be withdrawn.")
+    request.state, request.updated_at = WITHDRAWN, uow.clock.now()
+    add_event(uow, request, WITHDRAWN, actor=str(subject.label or ""), policy_version=await version_now(uow))
+    await uow.flush()
+    return request
+
+
+async def version_now(uow: UnitOfWork) -> int:
+    from softdukan.policy.service import policy_service
+
+    return (await policy_service.in_force(uow, "refund_policy", uow.clock.now())).number
 
 
 async def get(uow: UnitOfWork, subject: Subject, request_id: int) -> RefundRequest:
@@ -184,3 +273,12 @@ async def events(uow: UnitOfWork, subject: Subject, request_id: int) -> list[Ref
     return list((await uow.session.execute(select(RefundEvent).where(
         RefundEvent.organization_id == subject.organization_id, RefundEvent.request_id == request.id)
         .order_by(RefundEvent.id))).scalars())
+
+
+async def credit_note(uow: UnitOfWork, subject: Subject, request: RefundRequest) -> BillingDocument | None:
+    """The credit note a refunded request issued (the organization's own)."""
+    subject.require("refunds:read")
+    if request.credit_note_id is None:
+        return None
+    return await uow.session.scalar(select(BillingDocument).where(
+        BillingDocument.organization_id == subject.organization_id, BillingDocument.id == request.credit_note_id))

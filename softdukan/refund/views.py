@@ -50,11 +50,41 @@ async def submit(request: Request, uow: UoW, web: WebRequires["refunds:write"], 
     return RedirectResponse(f"/billing/refunds/{created.id}", status_code=303)
 
 
+async def _request_page(request: Request, uow: UnitOfWork, web: WebContext, request_id: int, *,
+                        status_code: int = 200, **context: Any) -> Response:
+    assert web.subject is not None
+    found = await service.get(uow, web.subject, request_id)
+    ctx: dict[str, Any] = {"r": found, "events": await service.events(uow, web.subject, request_id),
+                           "rupees": rupees, "credit_note": await service.credit_note(uow, web.subject, found)}
+    ctx.update(context)
+    return render(request, "refund/refund.html", ctx, status_code=status_code)
+
+
 @router.get("/billing/refunds/{request_id}", response_class=HTMLResponse)
 async def refund_page(request: Request, uow: UoW, web: WebRequires["refunds:read"], request_id: PathId
                       ) -> Response:
+    return await _request_page(request, uow, web, request_id)
+
+
+@router.post("/billing/refunds/{request_id}/answer", response_class=HTMLResponse)
+async def answer(request: Request, uow: UoW, web: WebRequires["refunds:write"], request_id: PathId,
+                 info: Text = "") -> Response:
     assert web.subject is not None
-    found = await service.get(uow, web.subject, request_id)
-    return render(request, "refund/refund.html", {"r": found, "events": await service.events(uow, web.subject,
-                                                                                            request_id),
-                                                  "rupees": rupees})
+    try:
+        await service.answer(uow, web.subject, request_id, info[:2000])
+    except DomainError as exc:
+        web = await undo(request, uow)
+        return await _request_page(request, uow, web, request_id, status_code=exc.status, error=exc.message,
+                                   values={"info": info[:2000]})
+    return RedirectResponse(f"/billing/refunds/{request_id}", status_code=303)
+
+
+@router.post("/billing/refunds/{request_id}/withdraw", response_class=HTMLResponse)
+async def withdraw(request: Request, uow: UoW, web: WebRequires["refunds:write"], request_id: PathId) -> Response:
+    assert web.subject is not None
+    try:
+        await service.withdraw(uow, web.subject, request_id)
+    except DomainError as exc:
+        web = await undo(request, uow)
+        return await _request_page(request, uow, web, request_id, status_code=exc.status, error=exc.message)
+    return RedirectResponse(f"/billing/refunds/{request_id}", status_code=303)

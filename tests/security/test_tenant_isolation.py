@@ -124,7 +124,7 @@ async def build_victim(runtime) -> tuple[Any, dict[str, int]]:  # type: ignore[n
         victim_refund = RefundRequest(organization_id=a.org.id, transaction_ref="pay_victim000001",
                                       source="topup", source_id=victim_topup.id, payment_id="pay_victim000001",
                                       paid_paise=11_800, charge_class="credits", reason="Alpha secret refund reason",
-                                      channel="api", state="refused", clause="3", reasoning="Alpha secret",
+                                      channel="api", state="rejected", clause="3", reasoning="Alpha secret",
                                       policy_version=1, created_at=uow.clock.now())
         uow.session.add(victim_refund)
         await uow.flush()

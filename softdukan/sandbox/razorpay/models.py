@@ -62,6 +62,7 @@ class SandboxRzpPayment(Model):
     captured: Mapped[bool] = mapped_column(Boolean, default=False)
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
     refund_status: Mapped[str | None] = mapped_column(String(16))  # None | partial | full
+    fail_refunds: Mapped[bool] = mapped_column(Boolean, default=False)  # control: its refunds fail at the bank
     email: Mapped[str] = mapped_column(String(200), default="customer@example.com")
     contact: Mapped[str] = mapped_column(String(20), default="+919876543210")
     rrn: Mapped[str | None] = mapped_column(String(20))

@@ -165,6 +165,15 @@ async def refund(uow: UnitOfWork, merchant: SandboxRzpMerchant, payment: Sandbox
     await queue_event(uow, merchant, "refund.created", {"refund": {"entity": refund_view(row, payment)},
                                                         "payment": {"entity": payment_entity}},
                       entity_id=row.refund_id)
+    if payment.fail_refunds:  # the bank refused it: the amount is the merchant's again, as Razorpay does
+        row.status = "failed"
+        payment.amount_refunded -= amount
+        payment.refund_status = "partial" if payment.amount_refunded else None
+        payment.status = "captured"
+        await queue_event(uow, merchant, "refund.failed", {"refund": {"entity": refund_view(row, payment)},
+                                                           "payment": {"entity": payment_view(payment, order)}},
+                          entity_id=row.refund_id)
+        return row
     row.status, row.speed_processed, row.arn = "processed", speed if speed == "normal" else "instant", digits(14)
     await queue_event(uow, merchant, "refund.processed", {"refund": {"entity": refund_view(row, payment)},
                                                           "payment": {"entity": payment_entity}},

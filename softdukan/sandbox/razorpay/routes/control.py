@@ -14,7 +14,7 @@ from softdukan.platform.deps import UoW
 from softdukan.sandbox.razorpay import merchants, orders, payments, webhooks
 from softdukan.sandbox.razorpay.entities import order_view, payment_view
 from softdukan.sandbox.razorpay.errors import invalid, not_found
-from softdukan.sandbox.razorpay.models import SandboxRzpWebhookDelivery
+from softdukan.sandbox.razorpay.models import SandboxRzpPayment, SandboxRzpWebhookDelivery
 from softdukan.sandbox.razorpay.params import params
 
 router = APIRouter(prefix="/_sandbox", include_in_schema=False)
@@ -58,6 +58,19 @@ async def post_fail(order_id: str, request: Request, uow: UoW) -> JSONResponse:
     description = _text(body, "description", limit=300) or payments.FAILED_DESCRIPTION
     result = await payments.fail(uow, order, method=_text(body, "method", limit=16), description=description)
     return JSONResponse({"payment": payment_view(result.payment, order), "order": order_view(order)})
+
+
+@router.post("/payments/{payment_id}/fail-refunds")
+async def post_fail_refunds(payment_id: str, request: Request, uow: UoW) -> JSONResponse:
+    """The bank will refuse this payment's refunds (`{"fail": false}` undoes it): each is created, then fails with
+    `refund.failed`, and the amount is refundable again."""
+    body = await params(request)
+    payment = (await uow.session.execute(select(SandboxRzpPayment).where(
+        SandboxRzpPayment.payment_id == payment_id))).scalar_one_or_none()
+    if payment is None:
+        raise not_found()
+    payment.fail_refunds = body.get("fail", True) not in (False, "false", "0", 0)
+    return JSONResponse({"payment_id": payment.payment_id, "fail_refunds": payment.fail_refunds})
 
 
 @router.post("/events")
