@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from softdukan.auth.subject import Subject
 from softdukan.billing.models import BillingDocument
+from softdukan.organization.models import Organization
 from softdukan.platform.errors import Conflict, Invalid, NotFound
 from softdukan.platform.uow import UnitOfWork
 from softdukan.refund.models import (
@@ -156,12 +158,15 @@ async def _submit(uow: UnitOfWork, org: int, *, transaction_ref: str | None, rea
     since = charge.paid_at or now
     issues = [i for i in await verified_issues(uow, org) if i.ended_at is None or i.ended_at >= since]
     words = CLASS_WORDS[charge.charge_class]
+    zone = ZoneInfo(await uow.session.scalar(select(Organization.timezone).where(Organization.id == org))
+                    or "Asia/Kolkata")
     if issues:
         state, clause = UNDER_REVIEW, "4"
         reasoning = (f"{words} are non-refundable under clause 3, but support verified technical issues since the "
                      "payment (clause 4): " + "; ".join(
-                         f"ticket #{i.ticket_number} from {i.started_at:%d %b %Y}"
-                         f"{' (ongoing)' if i.ended_at is None else f' to {i.ended_at:%d %b %Y}'}: {i.impact}"
+                         f"ticket #{i.ticket_number} from {i.started_at.astimezone(zone):%d %b %Y}"
+                         f"{' (ongoing)' if i.ended_at is None else f' to {i.ended_at.astimezone(zone):%d %b %Y}'}"
+                         f": {i.impact}"
                          for i in issues) + ". SoftDukan's staff decide on a full or partial refund.")
     else:
         state, clause = REJECTED, "3"

@@ -274,15 +274,11 @@ def _day(at: datetime) -> str:
 
 async def _mail_owners(uow: UnitOfWork, organization_id: int, subject: str, text: str) -> None:
     """To whoever may manage the subscription: owners and members whose role has subscription:write."""
-    from softdukan.auth.models import Role, User
+    from softdukan.notification.recipients import emails_with
     from softdukan.notification.service import mail_service
-    from softdukan.organization.models import Membership
 
-    rows = (await uow.session.execute(
-        select(User.email, Membership.is_owner, Role.permissions).join(Membership, Membership.user_id == User.id)
-        .outerjoin(Role, Role.id == Membership.role_id).where(Membership.organization_id == organization_id))).all()
     link = f"{uow.settings.base_url.rstrip('/')}/settings/plan"
-    for email in sorted({r.email for r in rows if r.is_owner or "subscription:write" in (r.permissions or [])}):
+    for email in await emails_with(uow, organization_id, "subscription:write"):
         await mail_service.send(uow, to=email, subject=subject, text=f"{text}\n\n{link}\n")
 
 

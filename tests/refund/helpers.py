@@ -60,6 +60,13 @@ async def under_review(client: httpx.AsyncClient, org: OrgFixture, payment_id: s
     return int(made.json()["id"])
 
 
+async def staff_row(runtime: Runtime, email: str = "sam@staff.example.com") -> StaffUser:
+    async with runtime.sessionmaker() as session:
+        found = await session.scalar(select(StaffUser).where(StaffUser.email == email))
+    assert found is not None
+    return found
+
+
 async def review_ready(client: httpx.AsyncClient, runtime: Runtime, settings: Settings, org: OrgFixture,
                        drain_jobs) -> tuple[Topup, int]:  # type: ignore[no-untyped-def]
     """A paid ₹1,000 top-up (₹1,180 with GST), a verified technical issue, and a refund request under review."""

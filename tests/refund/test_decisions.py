@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
+from softdukan.backoffice.models import StaffUser
 from softdukan.billing.models import BillingDocument
 from softdukan.notification.models import OutboundEmail
-from softdukan.sandbox.razorpay.models import SandboxRzpWebhookDelivery
+from softdukan.sandbox.razorpay.models import SandboxRzpRefund, SandboxRzpWebhookDelivery
 from softdukan.wallet import accounts
-from tests.refund.helpers import counts, request_row, review_ready, under_review
+from tests.refund.helpers import counts, request_row, review_ready, staff_row, under_review
 from tests.support_tickets.helpers import csrf_from, staff_session
 from tests.wallet.support import ledger_findings
 
@@ -203,3 +205,58 @@ async def test_staff_reject_or_ask_and_the_customer_answers_or_withdraws(client,
     assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
     again = await client.post(f"/v1/refund-requests/{other}/withdraw", headers=shop.auth)
     assert again.status_code == 409
+
+
+@pytest.fixture
+def web_only_server(runtime, settings):  # type: ignore[no-untyped-def]
+    """The product on a real port without its own job runner (the test runs the jobs)."""
+    from softdukan.main import create_app
+    from tests.support.services import LiveServer
+
+    server = LiveServer(lambda: create_app(served, background=False))
+    served = settings.model_copy(update={"base_url": server.url})
+    server.settings = served  # type: ignore[attr-defined]
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_a_crash_around_the_razorpay_call_recovers_through_the_payout_job(client, runtime, settings, app,
+                                                                                web_only_server, drain_jobs,
+                                                                                shop) -> None:
+    """Crash points of the reference: after the approval commits but before Razorpay is asked, and after Razorpay
+    refunded but before we recorded it. The `refund.execute` job (real HTTP, as a worker runs it) finishes both,
+    and Razorpay's idempotency key makes the second call return the first refund."""
+    from softdukan.platform.runtime import build_runtime
+    from softdukan.platform.uow import unit_of_work
+    from softdukan.refund import decision, execution
+    from softdukan.wallet.recharge import client_for
+
+    worker = build_runtime(web_only_server.settings)  # a worker process: no app in reach, Razorpay over HTTP
+    try:
+        for crash_after_call in (False, True):
+            topup, request_id = await review_ready(client, runtime, settings, shop, drain_jobs)
+            async with unit_of_work(runtime) as uow:  # the staff page's transaction commits, then the process dies
+                member = await uow.session.get(StaffUser, (await staff_row(runtime)).id)
+                assert member is not None
+                approved = await decision.approve(uow, member, request_id, "250", "A short outage.")
+                key, amount, attempt = execution.idempotency_key(approved), approved.approved_paise, approved.attempt
+            if crash_after_call:  # Razorpay refunded; the process died before recording it
+                async with client_for(settings, app) as razorpay:
+                    await razorpay.refund(topup.razorpay_payment_id, amount=amount, idempotency_key=key, notes={
+                        "refund_request_id": str(request_id), "attempt": str(attempt)})
+            assert (await request_row(runtime, request_id)).state == "approved"
+            async with unit_of_work(worker) as uow:
+                await execution.execute(uow, request_id, attempt)
+            row = await request_row(runtime, request_id)
+            assert row.state == "refunded" and row.credit_note_id is not None
+            await drain_jobs()  # the webhooks of it, late: nothing more
+            await drain_jobs()
+            # a new request for the rest of the payment next round: withdraw nothing, the first is closed
+            async with runtime.sessionmaker() as session:
+                refunds = await session.scalar(select(func.count()).select_from(SandboxRzpRefund))
+            assert refunds == (1 if not crash_after_call else 2)  # one Razorpay refund per request, never two
+        assert await counts(runtime) == {"razorpay_refunds": 2, "approvals": 2, "paid": 2, "credit_notes": 2}
+        assert await ledger_findings(runtime) == []
+    finally:
+        await worker.close()
