@@ -24,11 +24,14 @@ def migrate() -> None:
     upgrade(url)
 
     async def sync() -> None:
+        from softdukan.subscription.service import backfill
+
         engine = make_nullpool_engine(url)
         try:
             await sync_builtin_roles(engine)
         finally:
             await engine.dispose()
+        await backfill(get_settings())  # organizations older than plans get the sign-up trial
 
     asyncio.run(sync())  # built-in roles follow the code (auth/builtin_roles.py)
     typer.echo("database migrated")

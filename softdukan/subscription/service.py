@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from softdukan.audit.service import audit_service
 from softdukan.backoffice.models import StaffUser
+from softdukan.config import Settings
 from softdukan.kit.upsert import insert_ignore
 from softdukan.organization.models import Organization
 from softdukan.plan import service as catalogue
@@ -95,6 +96,32 @@ async def start_trial(uow: UnitOfWork, organization_id: int, owner_email: str) -
     uow.session.add(sub)
     await uow.flush()
     return sub
+
+
+async def backfill(settings: Settings) -> int:
+    """`softdukan migrate`: organizations made before plans existed get what sign-up gives now (the trial, or no
+    trial if their owner's e-mail had one). Each in its own transaction; the number started."""
+    from softdukan.auth.models import User
+    from softdukan.organization.models import Membership
+    from softdukan.platform.runtime import build_runtime
+    from softdukan.platform.uow import unit_of_work
+
+    runtime, started = build_runtime(settings), 0
+    try:
+        async with runtime.sessionmaker() as session:
+            missing = (await session.execute(
+                select(Organization.id, func.min(User.email)).join(
+                    Membership, (Membership.organization_id == Organization.id) & Membership.is_owner).join(
+                    User, User.id == Membership.user_id).outerjoin(
+                    Subscription, Subscription.organization_id == Organization.id).where(
+                    Subscription.id.is_(None)).group_by(Organization.id))).all()
+        for organization_id, owner_email in missing:
+            async with unit_of_work(runtime) as uow:
+                await start_trial(uow, organization_id, owner_email)
+                started += 1
+    finally:
+        await runtime.close()
+    return started
 
 
 async def claim_for_trial(uow: UnitOfWork, organization_id: int, kind: str, value: str) -> None:

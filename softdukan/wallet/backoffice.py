@@ -15,6 +15,7 @@ from sqlalchemy import select
 from softdukan.audit.service import audit_service
 from softdukan.backoffice.views import Staff, Text
 from softdukan.dashboard.render import render
+from softdukan.plan.service import plans as catalogue
 from softdukan.platform.deps import UoW, client_ip
 from softdukan.platform.errors import DomainError, Invalid
 from softdukan.platform.uow import UnitOfWork
@@ -54,7 +55,8 @@ async def _page(request: Request, uow: UnitOfWork, staff_name: str, *, status_co
                 **context: Any) -> Response:
     ctx: dict[str, Any] = {"staff_name": staff_name, "cards": await rates.all_cards(uow.session),
                            "markups": await rates.all_markups(uow.session), "markets": MARKETS,
-                           "categories": CATEGORIES, "plans": rates.PLANS, "rupees": rupees, "errors": {},
+                           "categories": CATEGORIES, "rupees": rupees,
+                           "plans": [p.code for p in await catalogue(uow.session, uow.clock.now())], "errors": {},
                            "values": {}, "today": uow.clock.now().date(),
                            "last_run": await uow.session.scalar(select(Reconciliation)
                                                                 .order_by(Reconciliation.id.desc()).limit(1))}

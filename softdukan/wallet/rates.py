@@ -26,7 +26,6 @@ from softdukan.wallet.models import CATEGORIES, RateCard, RateMarkup
 
 FALLBACK = "OTHER"
 MAX_RATE = 1_000_000  # ₹100 a message: anything above is a typo
-PLANS = ("basic", "pro", "enterprise")
 DEFAULT_PLAN = "basic"
 _SINCE = date(2025, 7, 1)  # per-message pricing began
 
@@ -169,8 +168,11 @@ async def add_card(session: AsyncSession, *, market: str, effective_from: date, 
 
 
 async def set_markup(session: AsyncSession, *, plan: str, category: str, units: int, now: Any) -> None:
-    if plan not in PLANS:
-        raise Invalid("unknown_plan", f"{plan!r} is not a plan.")
+    """The markup of one category for one plan of the catalogue (staff add plans at /backoffice/plans)."""
+    from softdukan.plan.service import plans as catalogue
+
+    if plan not in {p.code for p in await catalogue(session, now)}:
+        raise Invalid("unknown_plan", f"{plan!r} is not a plan of the catalogue.")
     if category not in CATEGORIES:
         raise Invalid("unknown_category", f"{category!r} is not a category.")
     value = _rate("markup", units)

@@ -125,3 +125,17 @@ async def test_the_plan_page_and_api_show_the_catalogue(runtime, client) -> None
     subscription = (await client.get("/v1/subscription", headers=shop.auth)).json()
     assert (subscription["status"], subscription["plan"], subscription["entitled"]) == (TRIALING, "basic", True)
     assert "chatbot_flows" in subscription["features"] and subscription["limits"]["flows"] == 3
+
+
+async def test_migrate_gives_organizations_older_than_plans_the_sign_up_trial(runtime, settings) -> None:
+    from sqlalchemy import delete
+
+    older = await make_org(runtime, "Older Shop")
+    async with runtime.sessionmaker() as session:  # as if it signed up before subscriptions existed
+        await session.execute(delete(Subscription).where(Subscription.organization_id == older.org.id))
+        await session.commit()
+    assert await subscriptions.backfill(settings) == 1
+    assert await subscriptions.backfill(settings) == 0  # once
+    async with unit_of_work(runtime) as uow:
+        sub = await subscriptions.get(uow, older.org.id)
+    assert sub.status == "trialing" and sub.trial_ends_at is not None

@@ -85,3 +85,21 @@ async def test_staff_edit_rate_cards_and_markups_in_the_backoffice(staff_client,
         table = await rates.price_table(uow.session, {"GB"}, on=date(2026, 8, 1), plan="pro", now=uow.clock.now())
         assert table.charge_units("GB", "marketing") == 500 + 700
     assert (await staff_client.get("/backoffice/rates")).text.count("Q3 2026") == 1
+
+
+async def test_markups_follow_the_plan_catalogue(staff_client, runtime) -> None:  # noqa: F811
+    """A plan staff add at /backoffice/plans gets markups; a code that is no plan is refused."""
+    from softdukan.plan.service import save_plan
+
+    async with unit_of_work(runtime) as uow:
+        await save_plan(uow.session, code="growth", name="Growth", description="Between Pro and Enterprise",
+                        yearly_price_paise=39_999_00, features=["broadcasts"], limits={}, active=True,
+                        create=True, now=uow.clock.now())
+    page = await staff_client.get("/backoffice/rates")
+    assert '<option>growth</option>' in page.text
+    unknown = await staff_post(staff_client, "/backoffice/rates/markups", {"plan": "platinum",
+                                                                           "category": "marketing", "markup": "0.07"})
+    assert unknown.status_code == 422 and "not a plan of the catalogue" in unknown.text
+    added = await staff_post(staff_client, "/backoffice/rates/markups", {"plan": "growth", "category": "marketing",
+                                                                         "markup": "0.04"})
+    assert added.status_code == 303, added.text
