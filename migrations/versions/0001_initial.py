@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 04:43:08.914834
+Create Date: 2026-12-01 05:21:53.286383
 """
 
 from collections.abc import Sequence
@@ -1647,7 +1647,7 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("created_at", softdukan.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("kind IN ('new', 'renewal', 'upgrade')", name=op.f("ck_plan_orders_kind")),
+        sa.CheckConstraint("kind IN ('new', 'renewal', 'upgrade', 'addons')", name=op.f("ck_plan_orders_kind")),
         sa.CheckConstraint("state IN ('created', 'paying', 'paid', 'failed')", name=op.f("ck_plan_orders_state")),
         sa.CheckConstraint(
             "total_paise = taxable_paise + cgst_paise + sgst_paise + igst_paise", name=op.f("ck_plan_orders_total")

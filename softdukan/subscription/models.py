@@ -70,7 +70,7 @@ class SubscriptionEvent(TenantModel):
 
 
 ORDER_CREATED, ORDER_PAYING, ORDER_PAID, ORDER_FAILED = "created", "paying", "paid", "failed"
-NEW, RENEWAL, UPGRADE = "new", "renewal", "upgrade"
+NEW, RENEWAL, UPGRADE, ADDONS = "new", "renewal", "upgrade", "addons"
 
 
 class PlanOrder(TenantModel):
@@ -81,7 +81,7 @@ class PlanOrder(TenantModel):
     __tablename__ = "plan_orders"
     __table_args__ = (
         CheckConstraint("state IN ('created', 'paying', 'paid', 'failed')", name="state"),
-        CheckConstraint("kind IN ('new', 'renewal', 'upgrade')", name="kind"),
+        CheckConstraint("kind IN ('new', 'renewal', 'upgrade', 'addons')", name="kind"),
         CheckConstraint("total_paise = taxable_paise + cgst_paise + sgst_paise + igst_paise", name="total"),
     )
 

@@ -9,6 +9,8 @@ What each costs (also in the README and the policy text):
   fees, for a year from now (a renewal: from the end of the paid year, or now if it has passed);
 - an upgrade during a paid year takes effect at once and costs the difference between the two plans' yearly prices
   for the days left in the year, to the paisa (rounded half up); the year's end does not move;
+- add-ons bought during a paid year (the same plan, before the renewal window opens) co-term with it: a yearly
+  add-on costs its yearly price for the days left in the year, to the paisa; a one-time service its price;
 - a cheaper plan is chosen at renewal, not in the middle of a paid year (nothing is refunded: clause 2).
 """
 
@@ -40,6 +42,7 @@ from softdukan.subscription import service as subscriptions
 from softdukan.subscription.lifecycle import renewal_start
 from softdukan.subscription.models import (
     ACTIVE,
+    ADDONS,
     NEW,
     ORDER_CREATED,
     ORDER_FAILED,
@@ -129,12 +132,25 @@ async def quote(uow: UnitOfWork, organization_id: int, plan_code: str, addons: d
         lines.append(Line(plan.code, "upgrade", f"Upgrade {old.name} → {plan.name} for the rest of the year "
                           f"(to {end:%d %b %Y})", 1, max(amount, 1)))
         kind = UPGRADE
+    elif (paid_year and sub is not None and sub.status == ACTIVE and wanted and sub.current_period_end is not None
+          and sub.current_period_end - now > RENEW_WINDOW):
+        assert sub.current_period_start is not None
+        start, end, kind = now, sub.current_period_end, ADDONS
+        for code, quantity in sorted(wanted.items()):
+            product = products[code]
+            if product.recurring and product.kind != "setup_fee":
+                amount = prorated(product.price_paise * quantity, end - now, end - sub.current_period_start)
+                words = f"{product.name} for the rest of the year (to {end:%d %b %Y})"
+            else:
+                amount, words = product.price_paise * quantity, f"{product.name} (one-time)"
+            lines.append(Line(code, product.kind, words, quantity, max(amount, 1)))
     else:
         if paid_year and sub is not None and sub.status == ACTIVE:
             assert sub.current_period_end is not None
             if sub.current_period_end - now > RENEW_WINDOW:
                 raise Conflict("renewal_not_open", f"The {plan.name} plan is paid until "
-                               f"{sub.current_period_end:%d %b %Y}; renew from 60 days before.")
+                               f"{sub.current_period_end:%d %b %Y}; renew from 60 days before (add-ons can be "
+                               "bought for the rest of the year now).")
         kind = RENEWAL if paid_year else NEW
         start = renewal_start(sub, now)
         end = subscriptions.one_year_after(start)
@@ -228,7 +244,16 @@ async def apply(uow: UnitOfWork, order: PlanOrder, payment: Payment) -> bool:
     await session.execute(update(PlanOrder).where(PlanOrder.id == order.id).values(invoice_id=invoice.id)
                           .execution_options(synchronize_session=False))
     plan = await catalogue.by_id(session, order.plan_id)
-    if order.kind == UPGRADE:
+    if order.kind == ADDONS:  # co-termed with the paid year: the quantities add up
+        sub = await subscriptions.get(uow, org)
+        merged = dict(sub.addons or {})
+        for code, quantity in order.addons.items():
+            merged[code] = int(merged.get(code, 0)) + int(quantity)
+        sub.addons, sub.updated_at = merged, now
+        bought = ", ".join(f"{line['quantity']} × {line['description']}" for line in order.lines)
+        subscriptions.record(uow, org, "subscription.addons_added", f"{bought}, invoice {invoice.number}",
+                             order.total_paise)
+    elif order.kind == UPGRADE:
         sub = await subscriptions.get(uow, org)
         sub.plan_id, sub.updated_at = plan.id, now
         subscriptions.record(uow, org, "subscription.upgraded", f"to {plan.name}, invoice {invoice.number}",

@@ -38,14 +38,17 @@ async def _choose_page(request: Request, uow: UnitOfWork, web: WebContext, plan:
                        status_code: int = 200, error: str | None = None) -> Response:
     assert web.subject is not None
     now = uow.clock.now()
-    quote, problem = None, error
+    quote, problem, addons_only = None, error, False
     if problem is None:
         try:
             quote = await purchase.quote(uow, web.subject.organization_id, plan, addons)
         except DomainError as exc:
-            problem, status_code = exc.message, exc.status
+            # the current plan mid-year: not renewable yet, but add-ons can be bought for the rest of the year
+            addons_only = exc.code == "renewal_not_open" and not addons
+            problem, status_code = (None, 200) if addons_only else (exc.message, exc.status)
     return render(request, "subscription/choose.html", {
         "web": web, "plan_code": plan, "quote": quote, "error": problem, "addons": addons, "rupees": rupees,
+        "addons_only": addons_only,
         "products": await catalogue.products(uow.session, now, active_only=True)}, status_code=status_code)
 
 

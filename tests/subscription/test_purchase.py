@@ -106,6 +106,11 @@ async def test_the_dashboard_flow_and_a_forged_return(client, runtime, drain_job
     async with runtime.sessionmaker() as session:
         assert len((await session.execute(select(LedgerTransaction).where(LedgerTransaction.kind == "plan"))
                     ).all()) == 1
+    # mid-year the current plan is not renewable yet, but add-ons for the rest of the year are on offer
+    current = await client.get("/settings/plan/choose", params={"plan": "pro"})
+    assert current.status_code == 200 and "Add-ons for the rest of the year" in current.text
+    priced = await client.get("/settings/plan/choose", params={"plan": "pro", "qty_extra_agent": "2"})
+    assert 'data-kind="addons"' in priced.text and "for the rest of the year" in priced.text
 
 
 async def test_an_upgrade_mid_year_charges_the_prorated_difference_and_a_downgrade_waits(client, runtime,
@@ -152,3 +157,33 @@ async def test_bad_orders_are_refused_with_nothing_changed(client, runtime, shop
     assert theirs.status_code == 404
     async with runtime.sessionmaker() as session:
         assert len((await session.execute(select(PlanOrder))).all()) == 1
+
+
+async def test_add_ons_bought_mid_year_co_term_with_the_paid_year(client, runtime, drain_jobs, shop) -> None:
+    runtime.clock = FrozenClock(runtime.clock.now())
+    await subscribe(runtime, shop.org.id, "pro")
+    runtime.clock.advance(days=146)
+    async with unit_of_work(runtime) as uow:
+        sub = await subscriptions.get(uow, shop.org.id)
+        agents = (await entitlements.of(uow, shop.org.id)).allowed("agents")
+        year, left = sub.current_period_end - sub.current_period_start, sub.current_period_end - uow.clock.now()  # type: ignore[operator]
+    created = await client.post("/v1/subscription/orders", headers=shop.auth, json={
+        "plan": "pro", "addons": {"extra_agent": 2, "setup_assist": 1}})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["kind"] == "addons"
+    assert body["taxable_paise"] == purchase.prorated(2 * AGENT, left, year) + SETUP  # the one-time fee in full
+    await pay(client, body["razorpay_order_id"])
+    await drain_jobs()
+    async with unit_of_work(runtime) as uow:
+        after = await subscriptions.get(uow, shop.org.id)
+        ent = await entitlements.of(uow, shop.org.id)
+    assert (after.current_period_end, after.addons) == (sub.current_period_end, {"extra_agent": 2})
+    assert ent.allowed("agents") == agents + 2  # type: ignore[operator]
+    again = await client.post("/v1/subscription/orders", headers=shop.auth, json={
+        "plan": "pro", "addons": {"extra_agent": 1}})
+    await pay(client, again.json()["razorpay_order_id"])
+    await drain_jobs()
+    async with unit_of_work(runtime) as uow:  # quantities add up over the year
+        assert (await subscriptions.get(uow, shop.org.id)).addons == {"extra_agent": 3}
+    assert await ledger_findings(runtime) == []
