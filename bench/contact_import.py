@@ -30,6 +30,7 @@ from softdukan.contact.importing.models import ContactImport, ContactImportError
 from softdukan.contact.models import Contact
 from softdukan.platform.runtime import Runtime, build_runtime
 from tests.support.factories import PASSWORD, csrf_from, make_org
+from tests.support.plans import subscribe
 from tests.support.services import free_port, wait_for_port
 
 TITLE = "Contact import: a 100,000-row CSV imported in the background while the dashboard is used"
@@ -141,6 +142,7 @@ async def _drive(base_url: str, database_url: str, file: ContactFile, side: Side
                                      run_jobs_in_process=False, scheduler_in_process=False))
     try:
         org = await make_org(runtime, "Bench Import Dukan")
+        await subscribe(runtime, org.org.id, "enterprise")  # unlimited contacts (the trial allows 10,000)
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
             for key, label, kind in (("city", "City", "text"), ("orders", "Orders", "number"),
                                      ("joined", "Joined", "date")):

@@ -261,3 +261,32 @@ async def test_a_second_run_of_the_same_chunk_writes_nothing(client, runtime) ->
     assert claimed is False
     assert await _count(runtime, Contact, org.org.id) == 2
     assert await _count(runtime, ContactImportError, org.org.id) == 1
+
+
+async def test_an_import_stops_adding_contacts_at_the_plan_limit(client, runtime, drain_jobs, monkeypatch) -> None:
+    """The limit can be reached in the middle of a file: new numbers past it are error rows saying so; numbers
+    that exist still merge."""
+    from softdukan.plan.service import by_code, save_plan
+
+    org = await _signed_in(client, runtime)
+    async with unit_of_work(runtime) as uow:  # staff lowered Basic's contact limit (the trial follows Basic)
+        basic = await by_code(uow.session, "basic", uow.clock.now())
+        await save_plan(uow.session, code="basic", name=basic.name, description=basic.description,
+                        yearly_price_paise=basic.yearly_price_paise, features=list(basic.features),
+                        limits={**basic.limits, "contacts": 5}, active=True, now=uow.clock.now(), create=False)
+    await client.post("/v1/contacts", json={"phone": "+919800000001", "name": "Known"}, headers=org.auth)
+    monkeypatch.setattr(import_tasks, "CHUNK_ROWS", 3)  # the limit falls inside the second chunk
+    rows = "".join(f"+9198000000{i:02d},Person {i}\n" for i in range(1, 9))  # 01 exists, 02..08 are new
+    upload = await _upload(client, "people.csv", ("phone,name\n" + rows).encode())
+    url = upload.headers["location"]
+    assert (await _start(client, url, {"0": "phone", "1": "name"})).status_code == 303
+    for _ in range(4):
+        await drain_jobs()
+    contacts = await _contacts(runtime, org.org.id)
+    assert len(contacts) == 5 and contacts["919800000001"].name == "Person 1"  # merged, and 4 new ones
+    async with runtime.sessionmaker() as session:
+        item = await session.scalar(select(ContactImport).where(ContactImport.organization_id == org.org.id))
+        errors = (await session.execute(select(ContactImportError.message).where(
+            ContactImportError.import_id == item.id))).scalars().all()  # type: ignore[union-attr]
+    assert item is not None and item.status == "done" and (item.created_count, item.error_count) == (4, 3)
+    assert len(errors) == 3 and all("plan allows 5 contacts" in e for e in errors)

@@ -25,6 +25,7 @@ from softdukan.contact.importing.service import IMPORT_TASK
 from softdukan.contact.models import Contact
 from softdukan.platform.jobs.models import Job
 from tests.support.factories import browser_sign_in, csrf_from, make_org
+from tests.support.plans import subscribe
 
 ROWS = 100_000
 EXISTING = (10, 50_010, 99_910)  # rows whose number is a contact already
@@ -76,6 +77,7 @@ async def _progress(client: httpx.AsyncClient, url: str) -> tuple[str, int]:
 
 async def test_a_100k_row_file_imports_in_the_background_while_the_dashboard_answers(runtime, live_server) -> None:
     org = await make_org(runtime)
+    await subscribe(runtime, org.org.id, "enterprise")  # unlimited contacts: the trial's Basic allows 10,000
     data, expected, refused = _file()
     async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as client:
         attribute = await client.post("/v1/contact-attributes", headers=org.auth,

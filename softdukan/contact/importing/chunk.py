@@ -58,6 +58,7 @@ def read_chunk(window: bytes, at_end: bool, plan: ChunkPlan, limit: int) -> Chun
                 if row.wa_id in chunk.rows:
                     _merge(chunk.rows[row.wa_id], row)
                 else:
+                    row.row_number = number
                     chunk.rows[row.wa_id] = row
         if chunk.rows_read >= limit:
             break

@@ -49,6 +49,7 @@ class ParsedRow:
     name: str | None
     tags: list[str] = field(default_factory=list)
     attributes: dict[str, Any] = field(default_factory=dict)
+    row_number: int = 0  # the file's row that first gave this number (as a spreadsheet shows it)
 
 
 def suggest(headers: list[str], definitions: list[ContactAttribute]) -> dict[str, str]:

@@ -125,6 +125,34 @@ async def _write(uow: UnitOfWork, item: ContactImport, chunk: Chunk) -> tuple[in
     return len(created), chunk.valid_rows - len(created)
 
 
+async def _within_plan(uow: UnitOfWork, item: ContactImport, chunk: Chunk) -> None:
+    """New numbers past the plan's contact limit are not imported: each becomes an error row saying so (the
+    limit can be reached in the middle of a file; numbers that exist already are still merged)."""
+    from sqlalchemy import func, select
+
+    from softdukan.contact.models import Contact
+    from softdukan.subscription import entitlements
+
+    ent = await entitlements.of(uow, item.organization_id)
+    allowed = ent.allowed("contacts")
+    if allowed is None:
+        return
+    used = int(await uow.session.scalar(select(func.count()).select_from(Contact).where(
+        Contact.organization_id == item.organization_id)) or 0)
+    room = max(0, allowed - used)
+    if room >= len(chunk.rows):
+        return
+    known = await ContactRepository(uow.session).by_numbers(item.organization_id, list(chunk.rows))
+    new = [wa_id for wa_id in chunk.rows if wa_id not in known]
+    why = (f"Not imported: the {ent.plan_name} plan allows {allowed:,} contacts. Upgrade or add more in Settings → "
+           "Plan, then import the file again." if ent.entitled else f"Not imported: {ent.reason or 'no plan'}")
+    for wa_id in new[room:]:
+        row = chunk.rows.pop(wa_id)
+        chunk.valid_rows -= 1
+        chunk.errors.append({"organization_id": item.organization_id, "import_id": item.id, "row_number": row.row_number,
+                             "message": why[:500], "values": [f"+{wa_id}", (row.name or "")[:200]]})
+
+
 @task(IMPORT_TASK, max_attempts=8)
 async def import_chunk(uow: UnitOfWork, import_id: int) -> None:
     imports = ImportRepository(uow.session)
@@ -141,6 +169,7 @@ async def import_chunk(uow: UnitOfWork, import_id: int) -> None:
     except (UnicodeDecodeError, csv.Error) as exc:
         await _fail(uow, item, f"The file could not be read: {exc}")
         return
+    await _within_plan(uow, item, chunk)
     rows_done = item.rows_done + chunk.rows_read
     errors = item.error_count + len(chunk.errors)
     status = DONE if chunk.finished else RUNNING
