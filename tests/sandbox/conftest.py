@@ -138,7 +138,7 @@ class Sandbox:
 @pytest.fixture
 async def sandbox(runtime, live_server, receiver) -> AsyncIterator[Sandbox]:  # type: ignore[no-untyped-def]
     base = live_server.url + "/sandbox/graph"
-    async with httpx.AsyncClient(timeout=20) as http:
+    async with httpx.AsyncClient(timeout=60) as http:
         response = await http.put(f"{base}/_sandbox/profile", json=FAST)
         assert response.status_code == 200, response.text
         response = await http.post(f"{base}/_sandbox/provision", json={
