@@ -260,3 +260,25 @@ async def test_a_crash_around_the_razorpay_call_recovers_through_the_payout_job(
         assert await ledger_findings(runtime) == []
     finally:
         await worker.close()
+
+
+async def test_clause_8_a_decision_records_the_policy_version_in_force_when_it_is_made(client, runtime, settings,
+                                                                                       app, drain_jobs,
+                                                                                       shop) -> None:
+    from softdukan.platform.uow import unit_of_work
+    from softdukan.policy.service import policy_service
+
+    _, request_id = await review_ready(client, runtime, settings, shop, drain_jobs)  # weighed under version 1
+    async with unit_of_work(runtime) as uow:  # staff amend the policy while the request waits
+        member = await uow.session.get(StaffUser, (await staff_row(runtime)).id)
+        assert member is not None
+        await policy_service.post(uow, member, "refund_policy", title="Cancellation & Refund Policy",
+                                  body="## 4. Technical issues\n\nStaff may refund part or all.",
+                                  change_summary="Clause 4 reworded.")
+    async with staff_session(app) as staff:
+        assert (await _decide(staff, request_id, "approve", {"amount": "100", "note": "A day of outage."})
+                ).status_code == 303
+    seen = (await client.get(f"/v1/refund-requests/{request_id}", headers=shop.auth)).json()
+    assert (seen["policy_version"], seen["decision_policy_version"]) == (1, 2)
+    versions = {e["kind"]: e["policy_version"] for e in seen["events"]}
+    assert (versions["submitted"], versions["approved"]) == (1, 2)
