@@ -25,7 +25,7 @@ def _routers() -> list[APIRouter]:
                    "softdukan.contact.consent_views", "softdukan.segment.views", "softdukan.broadcast.views",
                    "softdukan.billing.views", "softdukan.wallet.views", "softdukan.wallet.backoffice",
                    "softdukan.plan.backoffice", "softdukan.subscription.purchase_views",
-                   "softdukan.subscription.views", "softdukan.support.views",
+                   "softdukan.subscription.views", "softdukan.subscription.banner", "softdukan.support.views",
                    "softdukan.support.backoffice", "softdukan.policy.views", "softdukan.policy.backoffice",
                    "softdukan.lead.views", "softdukan.lead.backoffice", "softdukan.refund.views",
                    "softdukan.refund.backoffice"):

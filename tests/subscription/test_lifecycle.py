@@ -246,3 +246,26 @@ async def test_bad_requests_are_refused_with_clear_errors(runtime, client) -> No
     await browser_sign_in(client, trial.owner.email)  # the dashboard shows the same refusal on the page
     page = await form_post(client, "/settings/plan/cancel-subscription", {}, page="/settings/plan")
     assert page.status_code == 409 and "Cancel the free trial" in page.text
+
+
+async def test_the_dashboard_banner_reminds_of_the_trial_end_renewal_and_cancellation(client, runtime) -> None:
+    runtime.clock = FrozenClock(runtime.clock.now())
+    org = await make_org(runtime, "Banner Shop")
+    await browser_sign_in(client, org.owner.email)
+    assert 'hx-get="/settings/plan/banner"' in (await client.get("/")).text
+    assert "plan-banner" not in (await client.get("/settings/plan/banner")).text  # 14 days left: quiet
+    runtime.clock.advance(days=12)
+    assert "Your free trial ends on" in (await client.get("/settings/plan/banner")).text
+    runtime.clock.advance(days=3)
+    async with unit_of_work(runtime) as uow:
+        await subscriptions.sweep_trials(uow)
+    await browser_sign_in(client, org.owner.email)  # a session lasts less than the weeks the clock jumps
+    assert "paid features are paused" in (await client.get("/settings/plan/banner")).text
+    await subscribe(runtime, org.org.id, "pro")
+    assert "plan-banner" not in (await client.get("/settings/plan/banner")).text
+    runtime.clock.advance(days=340)
+    await browser_sign_in(client, org.owner.email)
+    assert "paid year ends on" in (await client.get("/settings/plan/banner")).text
+    cancelled = await client.post("/v1/subscription/cancel", headers=org.auth)
+    assert cancelled.status_code == 200, cancelled.text
+    assert "is cancelled and ends on" in (await client.get("/settings/plan/banner")).text

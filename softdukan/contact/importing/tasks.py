@@ -149,8 +149,9 @@ async def _within_plan(uow: UnitOfWork, item: ContactImport, chunk: Chunk) -> No
     for wa_id in new[room:]:
         row = chunk.rows.pop(wa_id)
         chunk.valid_rows -= 1
-        chunk.errors.append({"organization_id": item.organization_id, "import_id": item.id, "row_number": row.row_number,
-                             "message": why[:500], "values": [f"+{wa_id}", (row.name or "")[:200]]})
+        chunk.errors.append({"organization_id": item.organization_id, "import_id": item.id,
+                             "row_number": row.row_number, "message": why[:500],
+                             "values": [f"+{wa_id}", (row.name or "")[:200]]})
 
 
 @task(IMPORT_TASK, max_attempts=8)
