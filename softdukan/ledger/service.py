@@ -75,6 +75,11 @@ class Leg:
     amount: int
 
 
+def flipped(legs: Sequence[Leg]) -> list[Leg]:
+    """The same legs the other way round (what undoes them, e.g. a refund of a sale)."""
+    return [Leg(leg.account_id, CREDIT if leg.direction == DEBIT else DEBIT, leg.amount) for leg in legs]
+
+
 def _fingerprint(kind: str, legs: Sequence[Leg], status: str, reverses_id: int | None = None) -> str:
     """What a key stands for: a key reused for other entries, or to reverse another transaction, is refused."""
     parts = sorted(f"{leg.account_id}:{leg.direction}:{leg.amount}" for leg in legs)
@@ -175,7 +180,7 @@ async def reverse(session: AsyncSession, original: LedgerTransaction, *, key: st
         if taken.idempotency_key != key:
             raise Conflict("already_reversed", "This transaction has been reversed already.")
         return taken
-    legs = [Leg(e.account_id, CREDIT if e.direction == DEBIT else DEBIT, e.amount) for e in entries]
+    legs = flipped([Leg(e.account_id, e.direction, e.amount) for e in entries])
     return await post(session, key=key, kind=f"reverse:{original.kind}"[:40], legs=legs, effective_at=now,
                       reverses_id=original.id, external_ref=original.external_ref)
 

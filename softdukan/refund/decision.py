@@ -119,7 +119,8 @@ async def _unused_purchased_units(uow: UnitOfWork, organization_id: int) -> int:
     return max(0, available - int(granted or 0))
 
 
-async def refundable(uow: UnitOfWork, request: RefundRequest) -> Refundable:
+async def invoice_of(uow: UnitOfWork, request: RefundRequest) -> BillingDocument:
+    """The tax invoice of the request's payment: what the credit note goes against."""
     org = request.organization_id
     model = Topup if request.source == "topup" else PlanOrder
     invoice_id = await uow.session.scalar(select(model.invoice_id).where(model.organization_id == org,
@@ -127,6 +128,12 @@ async def refundable(uow: UnitOfWork, request: RefundRequest) -> Refundable:
     invoice = await uow.session.get(BillingDocument, invoice_id) if invoice_id else None
     if invoice is None or invoice.organization_id != org:
         raise Conflict("invoice_missing", "The payment has no invoice to issue a credit note against.")
+    return invoice
+
+
+async def refundable(uow: UnitOfWork, request: RefundRequest) -> Refundable:
+    org = request.organization_id
+    invoice = await invoice_of(uow, request)
     paid_out = await uow.session.scalar(select(func.coalesce(func.sum(RefundRequest.approved_paise), 0)).where(
         RefundRequest.organization_id == org, RefundRequest.payment_id == request.payment_id,
         RefundRequest.id != request.id, RefundRequest.state.in_(PAYING_OUT)))
@@ -172,10 +179,14 @@ async def _claim(uow: UnitOfWork, request_id: int, *, from_states: tuple[str, ..
         .values(state=to_state, updated_at=uow.clock.now(), **values).execution_options(synchronize_session=False))
     request = await for_staff(uow, request_id)
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        by = f" by {request.decided_by}" if request.decided_by else ""
-        raise Conflict("refund_already_decided", f"Refund request {request.id} is "
-                       f"{request.state.replace('_', ' ')} already{by}; nothing was changed.")
+        raise _decided_already(request)
     return request
+
+
+def _decided_already(request: RefundRequest) -> Conflict:
+    by = f" by {request.decided_by}" if request.decided_by else ""
+    return Conflict("refund_already_decided", f"Refund request {request.id} is "
+                    f"{request.state.replace('_', ' ')} already{by}; nothing was changed.")
 
 
 def _queue_payout(uow: UnitOfWork, request: RefundRequest) -> None:
@@ -198,8 +209,8 @@ async def approve(uow: UnitOfWork, staff: StaffUser, request_id: int, amount: st
     text = _note(note, required=True)
     asked = parse_rupees(amount)
     request = await for_staff(uow, request_id)
-    if request.state != UNDER_REVIEW:
-        await _claim(uow, request_id, from_states=(UNDER_REVIEW,), to_state=APPROVED)  # raises the 409
+    if request.state != UNDER_REVIEW:  # the claim below re-checks it, for a decision made meanwhile
+        raise _decided_already(request)
     if asked < MIN_REFUND_PAISE:
         raise Invalid("refund_too_small", "A refund is at least ₹1.00.", {"amount": "at least ₹1.00"})
     limits = await refundable(uow, request)

@@ -117,11 +117,10 @@ async def _processed(uow: UnitOfWork, request: RefundRequest, refund: Refund) ->
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return  # settled by an earlier arrival
     await post_processed(uow, request, refund.id, refund.amount)
-    from softdukan.refund.decision import refundable
+    from softdukan.refund.decision import invoice_of
 
-    invoice = (await refundable(uow, request)).invoice
     note = await billing_service.issue_credit_note(
-        uow, invoice, taxable_paise=int(request.approved_taxable_paise or 0),
+        uow, await invoice_of(uow, request), taxable_paise=int(request.approved_taxable_paise or 0),
         reason=f"Refund {refund.id} (refund request {request.id})", source="refund_request",
         source_id=str(request.id))
     request.credit_note_id = note.id

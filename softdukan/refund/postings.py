@@ -12,63 +12,45 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from softdukan.billing.postings import gst_legs
 from softdukan.ledger import service as ledger
-from softdukan.ledger.models import PAISE, WCC, LedgerTransaction
+from softdukan.ledger.models import PAISE, LedgerTransaction
 from softdukan.platform.errors import Invalid
 from softdukan.platform.uow import UnitOfWork
 from softdukan.refund.models import RefundRequest
 from softdukan.subscription.models import PlanOrder
+from softdukan.subscription.purchase import revenue_by_account, revenue_legs
 from softdukan.wallet import accounts
 
 REFUNDS = "clearing:refunds"
 
 
-def _revenue_code(kind: str) -> str:
-    return "revenue:setup" if kind == "setup_fee" else (
-        "revenue:integration" if kind == "integration" else "deferred_revenue:subscription")
-
-
-async def _plan_legs(uow: UnitOfWork, request: RefundRequest, taxable: int) -> list[ledger.Leg]:
-    """The taxable part spread over the order's revenue accounts in proportion; the last takes the remainder."""
-    order = await uow.session.scalar(select(PlanOrder).where(PlanOrder.organization_id == request.organization_id,
-                                                            PlanOrder.id == request.source_id))
-    assert order is not None
-    by_code: dict[str, int] = {}
-    for line in order.lines:
-        code = _revenue_code(str(line.get("kind")))
-        by_code[code] = by_code.get(code, 0) + int(line["taxable_paise"])
-    whole, left, legs = sum(by_code.values()), taxable, []
-    codes = sorted(by_code)
-    now = uow.clock.now()
+def _in_proportion(whole: dict[str, int], part: int) -> dict[str, int]:
+    """`part` of the order's taxable value spread over its revenue accounts in proportion; the last (in code
+    order) takes the remainder, so the shares add up exactly."""
+    codes, total, left, shares = sorted(whole), sum(whole.values()), part, {}
     for index, code in enumerate(codes):
-        share = left if index == len(codes) - 1 else taxable * by_code[code] // whole
-        left -= share
-        if share:
-            kind = "revenue" if code.startswith("revenue") else "clearing"
-            account = await ledger.account(uow.session, code, asset=PAISE, kind=kind, now=now)
-            legs.append(ledger.Leg(account.id, "debit", share))
-    return legs
+        shares[code] = left if index == len(codes) - 1 else part * whole[code] // total
+        left -= shares[code]
+    return shares
 
 
 async def post_approval(uow: UnitOfWork, request: RefundRequest) -> LedgerTransaction:
+    """The sale's own legs for the approved part, flipped: what the payment credited is debited back."""
     session, now = uow.session, uow.clock.now()
-    taxable, total = int(request.approved_taxable_paise or 0), int(request.approved_paise or 0)
+    taxable, total, tax = int(request.approved_taxable_paise or 0), int(request.approved_paise or 0), {
+        head: int((request.approved_tax or {}).get(head, 0)) for head in ("cgst", "sgst", "igst")}
     refunds = await ledger.account(session, REFUNDS, asset=PAISE, kind="clearing", now=now)
-    legs = [ledger.Leg(refunds.id, "credit", total)]
     if request.source == "topup":
-        units = int(request.credits_units or 0)
-        wallet = await accounts.wallet(session, request.organization_id, now)
-        bridge_money = await ledger.account(session, "conversion:wcc:INR/2", asset=PAISE, kind="clearing", now=now)
-        bridge_credit = await ledger.account(session, "conversion:wcc:INR/4", asset=WCC, kind="clearing", now=now)
-        legs += [ledger.Leg(wallet.id, "debit", units), ledger.Leg(bridge_credit.id, "credit", units),
-                 ledger.Leg(bridge_money.id, "debit", taxable)]
+        sale = await accounts.purchase_legs(session, request.organization_id, taxable_paise=taxable,
+                                            units=int(request.credits_units or 0), now=now)
     else:
-        legs += await _plan_legs(uow, request, taxable)
-    for head in ("cgst", "sgst", "igst"):
-        amount = int((request.approved_tax or {}).get(head, 0))
-        if amount:
-            tax = await ledger.account(session, f"gst_output:{head}", asset=PAISE, kind="tax", now=now)
-            legs.append(ledger.Leg(tax.id, "debit", amount))
+        order = await session.scalar(select(PlanOrder).where(PlanOrder.organization_id == request.organization_id,
+                                                             PlanOrder.id == request.source_id))
+        assert order is not None
+        sale = await revenue_legs(uow, _in_proportion(revenue_by_account(order.lines), taxable), direction="credit")
+    sale += await gst_legs(session, **tax, direction="credit", now=now)
+    legs = [ledger.Leg(refunds.id, "credit", total), *ledger.flipped(sale)]
     try:
         return await ledger.post(session, key=f"refund:{request.id}:approved:{request.attempt}", kind="refund",
                                  effective_at=now, legs=legs, external_ref=request.payment_id,

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 
 from softdukan.auth.subject import Subject
 from softdukan.billing.models import BillingProfile
+from softdukan.billing.postings import gst_legs
 from softdukan.billing.service import LineIn, billing_service
 from softdukan.billing.supplier import supplier_of
 from softdukan.billing.tax import split_tax
@@ -208,6 +209,31 @@ async def get(uow: UnitOfWork, subject: Subject, order_id: int) -> PlanOrder:
     return order
 
 
+def revenue_code(kind: str) -> str:
+    """Where an order line's taxable value goes: setup fees and integrations are revenue at once; plan years
+    and add-ons are deferred."""
+    return {"setup_fee": "revenue:setup", "integration": "revenue:integration"}.get(
+        kind, "deferred_revenue:subscription")
+
+
+def revenue_by_account(lines: list[dict[str, Any]]) -> dict[str, int]:
+    by_account: dict[str, int] = {}
+    for line in lines:
+        code = revenue_code(str(line.get("kind")))
+        by_account[code] = by_account.get(code, 0) + int(line["taxable_paise"])
+    return by_account
+
+
+async def revenue_legs(uow: UnitOfWork, amounts: dict[str, int], *, direction: str) -> list[ledger.Leg]:
+    legs = []
+    for code, amount in sorted(amounts.items()):
+        if amount:
+            kind = "revenue" if code.startswith("revenue") else "clearing"
+            account = await ledger.account(uow.session, code, asset=PAISE, kind=kind, now=uow.clock.now())
+            legs.append(ledger.Leg(account.id, direction, amount))
+    return legs
+
+
 async def apply(uow: UnitOfWork, order: PlanOrder, payment: Payment) -> bool:
     """Posts the payment, issues the invoice and changes the subscription, once; False if done before."""
     require_captured(payment, order_id=order.razorpay_order_id, amount_paise=order.total_paise,
@@ -221,20 +247,10 @@ async def apply(uow: UnitOfWork, order: PlanOrder, payment: Payment) -> bool:
         return False
     session, org = uow.session, order.organization_id
     clearing = await ledger.account(session, "clearing:razorpay", asset=PAISE, kind="clearing", now=now)
-    legs = [ledger.Leg(clearing.id, "debit", order.total_paise)]
-    by_account: dict[str, int] = {}
-    for line in order.lines:
-        account = "revenue:setup" if line["kind"] == "setup_fee" else (
-            "revenue:integration" if line["kind"] == "integration" else "deferred_revenue:subscription")
-        by_account[account] = by_account.get(account, 0) + int(line["taxable_paise"])
-    for code, amount in sorted(by_account.items()):
-        kind = "revenue" if code.startswith("revenue") else "clearing"
-        legs.append(ledger.Leg((await ledger.account(session, code, asset=PAISE, kind=kind, now=now)).id, "credit",
-                               amount))
-    for head, amount in (("cgst", order.cgst_paise), ("sgst", order.sgst_paise), ("igst", order.igst_paise)):
-        if amount:
-            tax = await ledger.account(session, f"gst_output:{head}", asset=PAISE, kind="tax", now=now)
-            legs.append(ledger.Leg(tax.id, "credit", amount))
+    legs = [ledger.Leg(clearing.id, "debit", order.total_paise),
+            *await revenue_legs(uow, revenue_by_account(order.lines), direction="credit"),
+            *await gst_legs(session, cgst=order.cgst_paise, sgst=order.sgst_paise, igst=order.igst_paise,
+                            direction="credit", now=now)]
     await ledger.post(session, key=f"rzp:pay:{payment.id}:captured", kind="plan", effective_at=now, legs=legs,
                       external_ref=payment.id, details={"plan_order_id": order.id, "kind": order.kind})
     invoice = await billing_service.issue_invoice(

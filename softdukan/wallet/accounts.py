@@ -71,3 +71,16 @@ async def hold(session: AsyncSession, organization_id: int, *, key: str, amount:
     return await ledger.reserve(session, key=key, organization_id=organization_id,
                                 wallet=wallet_code(organization_id), counter=usage_code(organization_id),
                                 amount=amount, expires_at=expires_at, now=now)
+
+
+async def purchase_legs(session: AsyncSession, organization_id: int, *, taxable_paise: int, units: int,
+                        now: datetime) -> list[ledger.Leg]:
+    """Money into credit: `taxable_paise` converted (through the wcc conversion accounts) into `units` on the
+    organization's wallet. A refund of credit is these legs flipped."""
+    from softdukan.ledger.models import PAISE
+
+    bridge_money = await ledger.account(session, "conversion:wcc:INR/2", asset=PAISE, kind="clearing", now=now)
+    bridge_credit = await ledger.account(session, "conversion:wcc:INR/4", asset=WCC, kind="clearing", now=now)
+    wallet_account = await wallet(session, organization_id, now)
+    return [ledger.Leg(bridge_money.id, "credit", taxable_paise), ledger.Leg(bridge_credit.id, "debit", units),
+            ledger.Leg(wallet_account.id, "credit", units)]

@@ -23,12 +23,13 @@ from sqlalchemy import select, update
 
 from softdukan.auth.subject import Subject
 from softdukan.billing.models import BillingProfile
+from softdukan.billing.postings import gst_legs
 from softdukan.billing.service import LineIn, billing_service
 from softdukan.billing.supplier import supplier_of
 from softdukan.billing.tax import split_tax
 from softdukan.config import RAZORPAY_API, Settings
 from softdukan.ledger import service as ledger
-from softdukan.ledger.models import PAISE, WCC
+from softdukan.ledger.models import PAISE
 from softdukan.payments.checkout import mark_failed, purchase_of, require_captured, verified_payment
 from softdukan.payments.entities import Payment, RazorpayEvent
 from softdukan.payments.errors import PaymentGatewayError
@@ -157,17 +158,11 @@ async def credit(uow: UnitOfWork, topup: Topup, payment: Payment) -> bool:
         return False
     session, org = uow.session, topup.organization_id
     clearing = await ledger.account(session, "clearing:razorpay", asset=PAISE, kind="clearing", now=now)
-    bridge_money = await ledger.account(session, "conversion:wcc:INR/2", asset=PAISE, kind="clearing", now=now)
-    bridge_credit = await ledger.account(session, "conversion:wcc:INR/4", asset=WCC, kind="clearing", now=now)
-    wallet = await accounts.wallet(session, org, now)
     legs = [ledger.Leg(clearing.id, "debit", topup.total_paise),
-            ledger.Leg(bridge_money.id, "credit", topup.taxable_paise),
-            ledger.Leg(bridge_credit.id, "debit", topup.credits_units),
-            ledger.Leg(wallet.id, "credit", topup.credits_units)]
-    for head, amount in (("cgst", topup.cgst_paise), ("sgst", topup.sgst_paise), ("igst", topup.igst_paise)):
-        if amount:
-            tax = await ledger.account(session, f"gst_output:{head}", asset=PAISE, kind="tax", now=now)
-            legs.append(ledger.Leg(tax.id, "credit", amount))
+            *await accounts.purchase_legs(session, org, taxable_paise=topup.taxable_paise,
+                                          units=topup.credits_units, now=now),
+            *await gst_legs(session, cgst=topup.cgst_paise, sgst=topup.sgst_paise, igst=topup.igst_paise,
+                            direction="credit", now=now)]
     await ledger.post(session, key=f"rzp:pay:{payment.id}:captured", kind="topup", effective_at=now, legs=legs,
                       external_ref=payment.id, details={"topup_id": topup.id, "order_id": topup.razorpay_order_id})
     invoice = await billing_service.issue_invoice(

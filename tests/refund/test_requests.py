@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 from sqlalchemy import func, select
 
 from softdukan.backoffice.models import StaffUser
@@ -14,22 +13,9 @@ from softdukan.billing.models import BillingDocument
 from softdukan.platform.uow import unit_of_work
 from softdukan.refund.models import RefundRequest
 from softdukan.support.service import ticket_service
-from softdukan.wallet.models import Topup
+from tests.refund.helpers import REASON, paid_recharge
 from tests.support.factories import browser_sign_in, form_post, make_org
 from tests.support_tickets.helpers import make_staff, open_ticket
-
-REASON = "The numbers kept disconnecting for two weeks and no message went out."
-
-
-async def _paid_recharge(client: httpx.AsyncClient, runtime, shop, drain_jobs) -> Topup:  # type: ignore[no-untyped-def]
-    created = (await client.post("/v1/wallet/recharges", json={"amount_paise": 100_000}, headers=shop.auth)).json()
-    paid = await client.post(f"/sandbox/razorpay/_sandbox/orders/{created['razorpay_order_id']}/pay", json={})
-    assert paid.status_code == 200, paid.text
-    await drain_jobs()
-    async with runtime.sessionmaker() as session:
-        topup = await session.get(Topup, created["id"])
-    assert topup is not None and topup.state == "credited" and topup.razorpay_payment_id
-    return topup
 
 
 async def _count(runtime) -> int:  # type: ignore[no-untyped-def]
@@ -39,7 +25,7 @@ async def _count(runtime) -> int:  # type: ignore[no-untyped-def]
 
 async def test_clause_7_refund_process_a_request_names_its_transaction_and_gives_a_reason(client, runtime,
                                                                                           drain_jobs, shop) -> None:
-    topup = await _paid_recharge(client, runtime, shop, drain_jobs)
+    topup = await paid_recharge(client, runtime, shop, drain_jobs)
     for body, code in (({"reason": REASON}, "transaction_required"),
                        ({"transaction_ref": "   ", "reason": REASON}, "transaction_required"),
                        ({"transaction_ref": topup.razorpay_payment_id, "reason": "refund pls"}, "reason_required"),
@@ -61,7 +47,7 @@ async def test_clause_7_refund_process_a_request_names_its_transaction_and_gives
 
 async def test_clause_3_non_refundable_charges_are_refused_citing_the_clause_and_the_policy_version(
         client, runtime, drain_jobs, shop) -> None:
-    topup = await _paid_recharge(client, runtime, shop, drain_jobs)
+    topup = await paid_recharge(client, runtime, shop, drain_jobs)
     made = await client.post("/v1/refund-requests", json={"transaction_ref": topup.razorpay_payment_id,
                                                           "reason": REASON}, headers=shop.auth)
     assert made.status_code == 201, made.text
@@ -84,7 +70,7 @@ async def test_clause_3_non_refundable_charges_are_refused_citing_the_clause_and
 
 async def test_clause_4_verified_technical_issues_send_the_request_to_staff(client, runtime, settings,
                                                                             drain_jobs, shop) -> None:
-    topup = await _paid_recharge(client, runtime, shop, drain_jobs)
+    topup = await paid_recharge(client, runtime, shop, drain_jobs)
     staff = await make_staff(settings)
     ticket = await open_ticket(runtime, shop, category="technical", subject="Messages not delivered",
                                body="Nothing has gone out since Monday.")

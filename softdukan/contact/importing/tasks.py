@@ -14,6 +14,7 @@ import csv
 from typing import Any
 
 import structlog
+from sqlalchemy import func, select
 
 from softdukan.contact.events import ContactImportProgressed
 from softdukan.contact.importing import offload, parse
@@ -22,7 +23,7 @@ from softdukan.contact.importing.models import CSV, DONE, FAILED, QUEUED, RUNNIN
 from softdukan.contact.importing.repository import ImportRepository, batches
 from softdukan.contact.importing.rows import AttributeSpec
 from softdukan.contact.importing.service import IMPORT_TASK
-from softdukan.contact.models import OPTED_IN, SOURCE_IMPORT
+from softdukan.contact.models import OPTED_IN, SOURCE_IMPORT, Contact
 from softdukan.contact.repository import (
     AttributeRepository,
     ContactRepository,
@@ -128,9 +129,6 @@ async def _write(uow: UnitOfWork, item: ContactImport, chunk: Chunk) -> tuple[in
 async def _within_plan(uow: UnitOfWork, item: ContactImport, chunk: Chunk) -> None:
     """New numbers past the plan's contact limit are not imported: each becomes an error row saying so (the
     limit can be reached in the middle of a file; numbers that exist already are still merged)."""
-    from sqlalchemy import func, select
-
-    from softdukan.contact.models import Contact
     from softdukan.subscription import entitlements
 
     ent = await entitlements.of(uow, item.organization_id)
