@@ -85,13 +85,13 @@ async def record(uow: UnitOfWork, request_id: int, refund: Refund) -> None:
         log.info("refund_of_an_earlier_attempt", request_id=request_id, refund=refund.id, attempt=attempt)
         return  # e.g. a late duplicate of the failed first payout, after staff retried
     if request.razorpay_refund_id is None and request.state == APPROVED:
-        await uow.session.execute(update(RefundRequest).where(
+        claimed = await uow.session.execute(update(RefundRequest).where(
             RefundRequest.id == request_id, RefundRequest.state == APPROVED).values(
             state=PROCESSING, razorpay_refund_id=refund.id, updated_at=uow.clock.now())
             .execution_options(synchronize_session=False))
         request = await _request(uow, request_id)
         assert request is not None
-        if request.state == PROCESSING:
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]  # (another arrival may have claimed it first)
             add_event(uow, request, PROCESSING, note=f"{GATEWAY} refund {refund.id} created.", actor=GATEWAY,
                       policy_version=request.decision_policy_version or request.policy_version)
     if request.razorpay_refund_id != refund.id:
