@@ -53,14 +53,26 @@ _COVERED = _CLAIM.where(H.amount >= bindparam("h_min", type_=BigInteger()))
 CLAIM_COVERED = _COVERED.returning(H.amount, H.wallet_account_id, H.counter_account_id)
 CLAIM_EACH = _COVERED  # executemany: a batch's claims, each with its own amount (settle_many)
 
+
+
+def in_id_order(statement: Any, ids: Any) -> dict[str, Any]:
+    """`statement` (an UPDATE of accounts) for the rows `ids`, per dialect. On PostgreSQL the rows are locked in
+    id order first, inside the same statement (a sub-SELECT … ORDER BY id FOR UPDATE): a plain `WHERE id IN (…)`
+    locks them in whatever order the scan meets them, which on a small, often-updated table changes as row
+    versions move, and two transactions taking the same two rows in opposite orders deadlock. SQLite writes
+    one transaction at a time."""
+    locked = select(A.id).where(A.id.in_(ids)).order_by(A.id).with_for_update().subquery("locked")
+    return {"postgresql": statement.where(A.id == locked.c.id), "sqlite": statement.where(A.id.in_(ids))}
+
+
 # A settled hold's money, both accounts in one UPDATE: the wallet's hold off pending and the charge posted, the
 # counter credited the charge. Parameters: w, c, held, charged.
 _w, _c = bindparam("w", type_=BigInteger()), bindparam("c", type_=BigInteger())
 _held, _charged = bindparam("held", type_=BigInteger()), bindparam("charged", type_=BigInteger())
-SETTLE_ACCOUNTS = update(ACCOUNTS).where(A.id.in_([_w, _c])).values(
+SETTLE_ACCOUNTS = in_id_order(update(ACCOUNTS).values(
     debits_pending=A.debits_pending - case((A.id == _w, _held), else_=0),
     debits_posted=A.debits_posted + case((A.id == _w, _charged), else_=0),
-    credits_posted=A.credits_posted + case((A.id == _c, _charged), else_=0))
+    credits_posted=A.credits_posted + case((A.id == _c, _charged), else_=0)), [_w, _c])
 
 # A released hold's money: off the wallet's pending debits. Parameters: w, held.
 RELEASE_WALLET = update(ACCOUNTS).where(A.id == _w).values(debits_pending=A.debits_pending - _held)
