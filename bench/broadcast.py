@@ -45,6 +45,10 @@ from softdukan.sandbox.models import SandboxMessage, SandboxPhoneNumber
 from softdukan.template.models import APPROVED, MessageTemplate
 from softdukan.template.service import template_service
 from tests.support.factories import make_org
+from tests.support.plans import subscribe
+from tests.wallet.support import fund
+
+CREDIT_UNITS = 5_000_000_000  # ₹5,00,000 of credit: far more than 100,000 marketing messages cost
 
 TITLE = "Broadcast throughput: messages/s accepted by a standalone sandbox at its throughput ceiling"
 SECRET_KEY = "bench-broadcast-secret-key-0123456789-abcdefghijklmn"
@@ -199,6 +203,8 @@ async def _broadcast(run: Run, product_url: str, graph: str, sandbox_url: str) -
     runtime = build_runtime(_settings(product_url, graph))
     try:
         org = await make_org(runtime, f"Bench {run.ceiling}")
+        await subscribe(runtime, org.org.id, "enterprise")
+        await fund(runtime, org.org.id, units=CREDIT_UNITS, key=f"bench-{run.ceiling}")  # every message is charged
         _, phone = await _connect(runtime, org.org.id, graph, run.ceiling)
         template_id = await _template(runtime, org.subject, graph)
         await add_contacts(runtime, org.org.id, run.recipients, prefix=f"91{run.ceiling % 100:02d}{len(run.database)}")
