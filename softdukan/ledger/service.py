@@ -43,11 +43,11 @@ from softdukan.ledger.statements import (
     HOLD_INSERT,
     HOLD_WALLET,
     HOLDS,
+    LOCK_IN_ORDER,
     RELEASE_WALLET,
     SETTLE_ACCOUNTS,
     A,
     H,
-    in_id_order,
 )
 from softdukan.platform.errors import Conflict, Invalid, PaymentRequired
 
@@ -128,10 +128,17 @@ async def _hold_wallet(connection: AsyncConnection, wallet_id: int, amount: int)
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
+async def lock_in_order(connection: AsyncConnection, ids: list[int]) -> None:
+    """Before one UPDATE of several accounts on PostgreSQL: their rows locked in id order (`LOCK_IN_ORDER`).
+    SQLite writes one transaction at a time."""
+    if len(ids) > 1 and connection.dialect.name == "postgresql":
+        await connection.execute(LOCK_IN_ORDER, {"ids": sorted(ids)})
+
+
 async def _apply(session: AsyncSession, moves: dict[int, dict[str, int]]) -> None:
     """Adds each account's deltas to its cached balances in ONE UPDATE (settlements and releases: they only take
-    held amounts off pending and post at most what was held, so no guard). Rows lock in id order, as in `_move`
-    (`statements.in_id_order`)."""
+    held amounts off pending and post at most what was held, so no guard). Rows lock in id order first, as in
+    `_move` (`lock_in_order`)."""
     moves = {i: {column: d for column, d in columns.items() if d} for i, columns in moves.items()}
     moves = {i: columns for i, columns in sorted(moves.items()) if columns}
     if not moves:
@@ -141,8 +148,8 @@ async def _apply(session: AsyncSession, moves: dict[int, dict[str, int]]) -> Non
         deltas = [(i, columns[column]) for i, columns in moves.items() if column in columns]
         values[column] = A[column] + (deltas[0][1] if len(moves) == 1 else
                                       case(*((A.id == i, d) for i, d in deltas), else_=0))
-    statement = in_id_order(update(ACCOUNTS).values(values), list(moves))
-    await session.execute(statement[(await session.connection()).dialect.name])
+    await lock_in_order(await session.connection(), list(moves))
+    await session.execute(update(ACCOUNTS).where(A.id.in_(list(moves))).values(values))
 
 
 async def post(session: AsyncSession, *, key: str, kind: str, legs: Sequence[Leg], effective_at: datetime,
@@ -255,8 +262,9 @@ async def _resolve(session: AsyncSession, hold: LedgerHold | int, *, state: str,
                 raise Invalid("invalid_amount", f"A hold of {held} settles for 0 to {held}, not {posted}.")
         return False  # resolved already, by this fact or another
     if posted:
-        await connection.execute(SETTLE_ACCOUNTS[connection.dialect.name], {
-            "w": row.wallet_account_id, "c": row.counter_account_id, "held": row.amount, "charged": posted})
+        await lock_in_order(connection, [row.wallet_account_id, row.counter_account_id])
+        await connection.execute(SETTLE_ACCOUNTS, {"w": row.wallet_account_id, "c": row.counter_account_id,
+                                                   "held": row.amount, "charged": posted})
     else:
         await connection.execute(RELEASE_WALLET, {"w": row.wallet_account_id, "held": row.amount})
     if not isinstance(hold, int):

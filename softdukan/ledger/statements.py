@@ -55,24 +55,24 @@ CLAIM_EACH = _COVERED  # executemany: a batch's claims, each with its own amount
 
 
 
-def in_id_order(statement: Any, ids: Any) -> dict[str, Any]:
-    """`statement` (an UPDATE of accounts) for the rows `ids`, per dialect. On PostgreSQL the rows are locked in
-    id order first, inside the same statement (a sub-SELECT … ORDER BY id FOR UPDATE): a plain `WHERE id IN (…)`
-    locks them in whatever order the scan meets them, which on a small, often-updated table changes as row
-    versions move, and two transactions taking the same two rows in opposite orders deadlock. SQLite writes
-    one transaction at a time."""
-    locked = select(A.id).where(A.id.in_(ids)).order_by(A.id).with_for_update().subquery("locked")
-    return {"postgresql": statement.where(A.id == locked.c.id), "sqlite": statement.where(A.id.in_(ids))}
+# Locks account rows in id order, before one UPDATE changes several of them (PostgreSQL). Parameter: ids.
+# An UPDATE … WHERE id IN (…) locks rows in the order its scan meets them, which on a small, often-updated
+# table changes as row versions move: two transactions then take the same two rows in opposite orders and
+# deadlock. NO KEY UPDATE is the lock the UPDATE itself takes, so a new hold's foreign-key KEY SHARE locks on
+# the same rows don't wait. (Locking inside the UPDATE, through a sub-SELECT … FOR UPDATE joined back to the
+# table, deadlocked too: the UPDATE's own scan could meet an older row version than the one it had locked.)
+LOCK_IN_ORDER = (select(A.id).where(A.id.in_(bindparam("ids", expanding=True))).order_by(A.id)
+                 .with_for_update(key_share=True))
 
 
 # A settled hold's money, both accounts in one UPDATE: the wallet's hold off pending and the charge posted, the
 # counter credited the charge. Parameters: w, c, held, charged.
 _w, _c = bindparam("w", type_=BigInteger()), bindparam("c", type_=BigInteger())
 _held, _charged = bindparam("held", type_=BigInteger()), bindparam("charged", type_=BigInteger())
-SETTLE_ACCOUNTS = in_id_order(update(ACCOUNTS).values(
+SETTLE_ACCOUNTS = update(ACCOUNTS).where(A.id.in_([_w, _c])).values(
     debits_pending=A.debits_pending - case((A.id == _w, _held), else_=0),
     debits_posted=A.debits_posted + case((A.id == _w, _charged), else_=0),
-    credits_posted=A.credits_posted + case((A.id == _c, _charged), else_=0)), [_w, _c])
+    credits_posted=A.credits_posted + case((A.id == _c, _charged), else_=0))
 
 # A released hold's money: off the wallet's pending debits. Parameters: w, held.
 RELEASE_WALLET = update(ACCOUNTS).where(A.id == _w).values(debits_pending=A.debits_pending - _held)
