@@ -218,7 +218,8 @@ async def on_message_status(uow: UnitOfWork, message: Message) -> None:
     await _decide(uow, charge, message, decision)
 
 
-async def _decide(uow: UnitOfWork, charge: MessageCharge, message: Message, decision: str) -> None:
+async def _decide(uow: UnitOfWork, charge: MessageCharge, message: Message, decision: str, *,
+                  queue: bool = True) -> None:
     """Records what the hold comes to (once: a guarded UPDATE of the charge) and makes sure a settlement job is
     queued for the organization; the job moves the money for every decided charge in one batch (`settle_decided`).
     The hold covers the message until then, so the available balance is right all along."""
@@ -237,7 +238,7 @@ async def _decide(uow: UnitOfWork, charge: MessageCharge, message: Message, deci
         update(MessageCharge).where(MessageCharge.id == charge.id, MessageCharge.state == HELD,
                                     MessageCharge.decision.is_(None))
         .values(**values).execution_options(synchronize_session=False))
-    if decided.rowcount == 1:  # type: ignore[attr-defined]
+    if decided.rowcount == 1 and queue:  # type: ignore[attr-defined]
         await _queue_settlement(uow, charge.organization_id, now)
 
 
@@ -297,36 +298,6 @@ async def settle_decided(uow: UnitOfWork, organization_id: int, limit: int = 200
     return len(rows)
 
 
-async def _resolve(uow: UnitOfWork, charge: MessageCharge, message: Message, decision: str) -> None:
-    """Resolves one charge at once (the sweeper's path for holds past their expiry)."""
-    now = uow.clock.now()
-    hold = await uow.session.get(LedgerHold, charge.hold_id) if charge.hold_id else None
-    if hold is None:
-        return
-    key = f"meta:{message.wamid or message.id}"
-    if decision == "charge":
-        cost = await _charge_units(uow, charge, message)
-        amount = min(cost, charge.held_units)
-        if not await ledger.settle(uow.session, hold, amount=amount, resolution_key=f"{key}:charge", now=now):
-            return
-        charge.state, charge.charged_units, charge.shortfall_units = CHARGED, amount, cost - amount
-        charge.charged_at = now
-    else:
-        if not await ledger.release(uow.session, hold, resolution_key=f"{key}:{decision}", now=now):
-            return
-        charge.state = FREE if decision == "free" else RELEASED
-    billed = billed_category(message.pricing_category)
-    if charge.state == CHARGED and billed not in (None, "unknown"):
-        charge.category = billed
-    charge.pricing_model, charge.pricing_type = message.pricing_model, message.pricing_type
-    charge.resolved_at, charge.decision = now, decision
-    await uow.flush()
-    if charge.state == CHARGED:
-        from softdukan.wallet.events import credits_deducted
-
-        credits_deducted(uow, charge, message)
-
-
 async def _late_charge(uow: UnitOfWork, charge: MessageCharge, message: Message) -> None:
     """Delivery reported after the hold expired: charge now if the balance covers it, else record it."""
     now, session = uow.clock.now(), uow.session
@@ -353,25 +324,31 @@ async def _late_charge(uow: UnitOfWork, charge: MessageCharge, message: Message)
 
 
 async def sweep(uow: UnitOfWork, limit: int = 500) -> int:
-    """Holds past their expiry: resolved from what the message knows by now, else released as expired."""
+    """Holds past their expiry. One whose message has Meta's word by now is decided as a status would decide it
+    and settled through the same batch as every other (`settle_decided`, for each organization met); one still
+    without it is released as expired (a delivery reported later is charged then: `_late_charge`)."""
     now, c, h = uow.clock.now(), MessageCharge.__table__.c, LedgerHold.__table__.c
     rows = (await uow.session.execute(select(c.id).join(LedgerHold.__table__, h.id == c.hold_id).where(
         c.state == HELD, h.state == "pending", h.expires_at < now).order_by(h.expires_at).limit(limit))).all()
+    decided: set[int] = set()
     for (charge_id,) in rows:
         charge = await uow.session.get(MessageCharge, charge_id)
         message = await uow.session.get(Message, charge.message_id) if charge else None
         if charge is None or message is None:
             continue
-        decision = _decision(message)
-        if decision == "charge" and await _cbp_already_charged(uow, message):
+        decision = charge.decision or _decision(message)
+        if decision == "charge" and charge.decision is None and await _cbp_already_charged(uow, message):
             decision = "free"
-        if decision == "wait":
-            hold = await uow.session.get(LedgerHold, charge.hold_id)
-            if hold is not None and await ledger.release(uow.session, hold, resolution_key=f"sweep:{hold.id}",
-                                                         now=now, expired=True):
-                charge.state, charge.resolved_at = EXPIRED, now
-        else:
-            await _resolve(uow, charge, message, decision)
+        if decision != "wait":
+            await _decide(uow, charge, message, decision, queue=False)  # a decision made before stays
+            decided.add(charge.organization_id)
+            continue
+        hold = await uow.session.get(LedgerHold, charge.hold_id)
+        if hold is not None and await ledger.release(uow.session, hold, resolution_key=f"sweep:{hold.id}",
+                                                     now=now, expired=True):
+            charge.state, charge.resolved_at = EXPIRED, now
+    for organization_id in sorted(decided):
+        await settle_decided(uow, organization_id)
     orphans = (await uow.session.execute(select(h.id).outerjoin(MessageCharge.__table__, c.hold_id == h.id).where(
         h.state == "pending", h.expires_at < now, h.key.like("hold:msg:%"), c.id.is_(None)).limit(limit))
     ).scalars().all()

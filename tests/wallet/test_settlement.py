@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from softdukan.ledger.models import LedgerHold
-from softdukan.wallet.models import CHARGED, EXPIRED, FREE, HELD, RELEASED
+from softdukan.wallet.models import CHARGED, EXPIRED, FREE, HELD, RELEASED, MessageCharge
 from tests.conversation.test_statuses import FAILED_131049, send_statuses
 from tests.support.whatsapp import status
 from tests.support.whatsapp_fixtures import T0
@@ -166,4 +166,44 @@ async def test_a_crash_between_the_webhook_and_the_settlement_recovers_to_one_ch
     async with runtime.sessionmaker() as session:
         holds = (await session.execute(select(LedgerHold))).scalars().all()
     assert [h.state for h in holds] == ["posted"]
+    assert await ledger_findings(runtime) == []
+
+
+async def test_the_sweeper_settles_what_meta_told_through_the_same_batch(client, runtime, drain_jobs, wa,
+                                                                         clock) -> None:
+    """Past the hold's expiry, the sweeper decides what a status would have decided and settles it in the batch:
+    a delivery recorded whose charge was never decided (routing lost), a decision whose settlement job was lost,
+    and, with no word from Meta, an expiry."""
+    from sqlalchemy import update
+
+    from softdukan.conversation import status as st
+    from softdukan.conversation.models import Message
+    from softdukan.platform.uow import unit_of_work
+    from softdukan.wallet.charging import HOLD_TTL, _decide, sweep
+
+    before = await wallet(runtime, wa.org.org.id)
+    undecided = await held_template(runtime, wa, wamid="wamid.u1", to="919812345001")
+    decided = await held_template(runtime, wa, wamid="wamid.u2", to="919812345002")
+    silent = await held_template(runtime, wa, wamid="wamid.u3", to="919812345003")
+    charge_id = (await charge_of(runtime, decided)).id
+    async with unit_of_work(runtime) as uow:
+        await uow.session.execute(update(Message).where(Message.id.in_([undecided, decided])).values(
+            status=st.DELIVERED, status_rank=st.RANK[st.DELIVERED], billable=True, pricing_model="PMP",
+            pricing_type="regular", pricing_category="marketing"))
+        message = await uow.session.get(Message, decided)
+        charge = await uow.session.get(MessageCharge, charge_id)
+        assert message is not None and charge is not None
+        await _decide(uow, charge, message, "charge", queue=False)  # decided; its settlement job never ran
+    assert (await charge_of(runtime, decided)).decision == "charge"
+    assert (await charge_of(runtime, undecided)).decision is None
+    clock.advance(seconds=HOLD_TTL.total_seconds() + 60)
+    async with unit_of_work(runtime) as uow:
+        assert await sweep(uow) == 3
+    states = [(c.state, c.charged_units) for c in [await charge_of(runtime, m) for m in (undecided, decided, silent)]]
+    assert states == [(CHARGED, MARKETING_IN), (CHARGED, MARKETING_IN), (EXPIRED, None)]
+    after = await wallet(runtime, wa.org.org.id)
+    assert (after.held_units, after.balance_units) == (0, before.balance_units - 2 * MARKETING_IN)
+    async with unit_of_work(runtime) as uow:
+        assert await sweep(uow) == 0  # nothing twice
+    assert await wallet(runtime, wa.org.org.id) == after
     assert await ledger_findings(runtime) == []
