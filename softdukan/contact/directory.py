@@ -141,7 +141,7 @@ class ContactDirectory:
         from softdukan.subscription import entitlements
 
         await entitlements.require_room(uow, subject.organization_id, "contacts",
-                                        await ContactRepository(uow.session).count_all(subject))
+                                        lambda: ContactRepository(uow.session).count_all(subject))
         now = uow.clock.now()
         contact = ContactRepository(uow.session).add(Contact(
             organization_id=subject.organization_id, wa_id=digits, phone=digits, name=clean, source=source,

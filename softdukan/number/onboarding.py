@@ -211,12 +211,14 @@ class OnboardingService:
         await self._room_for_a_number(uow, subject)
 
     async def _room_for_a_number(self, uow: UnitOfWork, subject: Subject) -> None:
-        """The plan's number limit, before Meta is asked for anything (a number reconnected counts again)."""
+        """The plan's number limit (a number reconnected counts again): before Meta is asked for anything, and
+        again where the number is saved, counted under the limit's lock until that transaction commits."""
         from softdukan.subscription import entitlements
 
-        numbers = await PhoneNumberRepository(uow.session).list(subject)
-        await entitlements.require_room(uow, subject.organization_id, "numbers",
-                                        sum(1 for n in numbers if n.status != DISCONNECTED))
+        async def connected() -> int:
+            return sum(1 for n in await PhoneNumberRepository(uow.session).list(subject) if n.status != DISCONNECTED)
+
+        await entitlements.require_room(uow, subject.organization_id, "numbers", connected)
 
     async def _save_number(self, uow: UnitOfWork, subject: Subject, account: WhatsAppAccount, *, phone_number_id: str,
                            wa_number: str, verified_name: str, source: str) -> PhoneNumber:
@@ -224,6 +226,9 @@ class OnboardingService:
         number = await numbers.by_phone_number_id(phone_number_id)
         if number is not None and number.organization_id != subject.organization_id:
             raise Conflict("number_connected_elsewhere", "This phone number is connected to another organization.")
+        if number is None or number.status == DISCONNECTED:
+            # again, under the limit's lock: the check before Meta was asked ended with its transaction
+            await self._room_for_a_number(uow, subject)
         if number is None:
             first = not any(n.is_default for n in await numbers.list(subject))
             number = PhoneNumber(organization_id=subject.organization_id, account_id=account.id,

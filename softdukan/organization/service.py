@@ -192,10 +192,12 @@ class OrganizationService:
                                {"email": "Already invited; revoke it to send a new one."})
         from softdukan.subscription import entitlements
 
-        members = len(await MembershipRepository(uow.session).with_users(subject))
-        pending = sum(1 for p in await InvitationRepository(uow.session).pending(subject)
-                      if p.expires_at > uow.clock.now())
-        await entitlements.require_room(uow, subject.organization_id, "agents", members + pending)
+        async def seats_taken() -> int:  # members and unexpired invitations
+            members = len(await MembershipRepository(uow.session).with_users(subject))
+            return members + sum(1 for p in await InvitationRepository(uow.session).pending(subject)
+                                 if p.expires_at > uow.clock.now())
+
+        await entitlements.require_room(uow, subject.organization_id, "agents", seats_taken)
         token = new_token()
         invitation = Invitation(organization_id=subject.organization_id, email=email, role_id=role.id,
                                 token_hash=token_hash(uow.settings.softdukan_secret_key, token),

@@ -81,7 +81,7 @@ class ImportService:
         from softdukan.subscription import entitlements
 
         await entitlements.require_room(uow, subject.organization_id, "contacts",
-                                        await ContactRepository(uow.session).count_all(subject))
+                                        lambda: ContactRepository(uow.session).count_all(subject))
         definitions = await AttributeRepository(uow.session).all_of(subject)
         found.mapping = check_mapping(mapping, found.headers, definitions)
         found.opt_in = opt_in

@@ -131,14 +131,13 @@ async def _within_plan(uow: UnitOfWork, item: ContactImport, chunk: Chunk) -> No
     limit can be reached in the middle of a file; numbers that exist already are still merged)."""
     from softdukan.subscription import entitlements
 
-    ent = await entitlements.of(uow, item.organization_id)
-    allowed = ent.allowed("contacts")
-    if allowed is None:
-        return
-    used = int(await uow.session.scalar(select(func.count()).select_from(Contact).where(
-        Contact.organization_id == item.organization_id)) or 0)
-    room = max(0, allowed - used)
-    if room >= len(chunk.rows):
+    async def count() -> int:
+        return int(await uow.session.scalar(select(func.count()).select_from(Contact).where(
+            Contact.organization_id == item.organization_id)) or 0)
+
+    usage = await entitlements.usage(uow, item.organization_id, "contacts", count)  # locked until the chunk commits
+    ent, allowed, room = usage.entitlements, usage.allowed, usage.room
+    if room is None or room >= len(chunk.rows):
         return
     known = await ContactRepository(uow.session).by_numbers(item.organization_id, list(chunk.rows))
     new = [wa_id for wa_id in chunk.rows if wa_id not in known]
