@@ -11,14 +11,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from softdukan.backoffice.service import staff_service
 from softdukan.backoffice.views import STATUS_LABELS, RowId, Staff, Text
-from softdukan.billing.printing import rupees
 from softdukan.dashboard.render import render
+from softdukan.kit.money import credits as credit_rupees
+from softdukan.kit.money import paise as rupees
 from softdukan.platform.deps import UoW, client_ip
 from softdukan.platform.errors import DomainError, Invalid
 from softdukan.platform.uow import UnitOfWork
 from softdukan.subscription import service as subscriptions
 from softdukan.subscription.models import TRIAL_EXPIRED, TRIALING
-from softdukan.wallet.charging import rupees as credit_rupees
 
 router = APIRouter(prefix="/backoffice/organizations", include_in_schema=False)
 DONE = {"extended": "The free trial is extended; the organization's owners are told by e-mail."}

@@ -6,7 +6,8 @@ from __future__ import annotations
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from softdukan.billing.printing import Printable, rupees
+from softdukan.billing.printing import Printable
+from softdukan.kit.money import paise as rupees
 
 TYPOGRAPHY = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "...", "₹": "Rs."})
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from babel.numbers import format_decimal
-
 from softdukan.billing.models import CREDIT_NOTE, BillingDocument, BillingDocumentLine
 from softdukan.billing.numbering import INDIA
 from softdukan.billing.states import state_label
@@ -16,11 +14,6 @@ from softdukan.billing.tax import INTER
 ONES = ["", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven", "Twelve",
         "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen", "Eighteen", "Nineteen"]
 TENS = ["", "", "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety"]
-
-
-def rupees(paise: int) -> str:
-    """"1,18,000.50": Indian digit grouping, no currency sign (the caller says ₹, Rs. or INR)."""
-    return format_decimal(Decimal(paise) / 100, format="#,##,##0.00", locale="en_IN")
 
 
 def rate(rate_bp: int | Decimal) -> str:

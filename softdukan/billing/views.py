@@ -13,13 +13,14 @@ from softdukan.auth.views import form_errors
 from softdukan.billing.api import pdf_response
 from softdukan.billing.models import BillingDocument
 from softdukan.billing.pdf import document_pdf
-from softdukan.billing.printing import Printable, printable, rupees
+from softdukan.billing.printing import Printable, printable
 from softdukan.billing.profile import ProfileInput, billing_profile_service
 from softdukan.billing.service import billing_service
 from softdukan.billing.states import STATES
 from softdukan.dashboard.context import WebContext, WebRequires
 from softdukan.dashboard.render import render
 from softdukan.kit.ids import PathId
+from softdukan.kit.money import paise as rupees
 from softdukan.platform.deps import UoW
 from softdukan.platform.errors import DomainError
 from softdukan.platform.uow import UnitOfWork

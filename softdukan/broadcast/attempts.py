@@ -25,13 +25,14 @@ from softdukan.conversation.models import OUTBOUND, Conversation, Message
 from softdukan.conversation.outbound import CALLBACK_PREFIX
 from softdukan.conversation.tasks import PAIR_LIMIT, PAIR_PERIOD, never_sent
 from softdukan.kit.db import reserve_ids
+from softdukan.kit.money import credits as rupees
 from softdukan.kit.upsert import insert_or_update
 from softdukan.number.models import PhoneNumber, WhatsAppAccount
 from softdukan.platform.errors import Invalid
 from softdukan.platform.uow import UnitOfWork
 from softdukan.template.sending import TemplateSpec, message_for_contact, preview_text, stored_content
 from softdukan.template.variables import AnyTemplate, FrozenTemplate, MissingVariable
-from softdukan.wallet.charging import ChunkPrice, affordable, hold_for_chunk, price_chunk, rupees
+from softdukan.wallet.charging import ChunkPrice, affordable, hold_for_chunk, price_chunk
 from softdukan.whatsapp.errors import GraphError
 from softdukan.whatsapp.messages import MessageValidationError, TemplateMessage
 

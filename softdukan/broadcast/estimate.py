@@ -25,9 +25,3 @@ async def estimate_units(uow: UnitOfWork, organization_id: int, category: str, b
         return 0
     table = await prices(uow, organization_id, set(markets), uow.clock.now().date())
     return sum(table.hold_units(market, category) * count for market, count in markets.items())
-
-
-def rupees(units: int) -> str:
-    """'₹1,234.56' (rounded to the paisa)."""
-    paise = (units + 50) // 100
-    return f"₹{paise // 100:,}.{paise % 100:02d}"

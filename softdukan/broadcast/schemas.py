@@ -239,7 +239,7 @@ def summary(b: Any) -> BroadcastSummary:
 
 def broadcast_out(b: Any, breakdown: Any | None, funnel: Any | None,
                   cost: tuple[int, int, int] | None = None) -> BroadcastOut:
-    from softdukan.wallet.charging import rupees
+    from softdukan.kit.money import credits as rupees
 
     return BroadcastOut(
         cost=CostOut(charged_units=cost[0], held_units=cost[1], charged_messages=cost[2], charged=rupees(cost[0]),

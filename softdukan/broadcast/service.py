@@ -71,7 +71,7 @@ class Breakdown:
 
     @property
     def estimate_rupees(self) -> str:
-        from softdukan.broadcast.estimate import rupees
+        from softdukan.kit.money import credits_to_paisa as rupees
 
         return rupees(self.estimate_units)
 

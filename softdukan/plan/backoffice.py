@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from softdukan.audit.service import audit_service
 from softdukan.backoffice.views import Staff
-from softdukan.billing.printing import rupees
 from softdukan.dashboard.render import render
+from softdukan.kit.money import paise as rupees
 from softdukan.plan import service as catalogue
 from softdukan.plan.catalog import FEATURES, LIMITS
 from softdukan.plan.models import PRODUCT_KINDS

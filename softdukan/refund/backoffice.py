@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from softdukan.backoffice.views import RowId, Staff, Text, current_staff
 from softdukan.billing.models import BillingDocument
-from softdukan.billing.printing import rupees
 from softdukan.dashboard.render import render
+from softdukan.kit.money import paise as rupees
 from softdukan.organization.models import Organization
 from softdukan.payments.errors import PaymentGatewayError
 from softdukan.platform.deps import UoW, client_ip

@@ -26,9 +26,9 @@ from sqlalchemy import func, select, update
 from softdukan.audit.service import audit_service
 from softdukan.backoffice.models import StaffUser
 from softdukan.billing.models import BillingDocument
-from softdukan.billing.printing import rupees
 from softdukan.billing.repository import BillingDocumentRepository
 from softdukan.billing.tax import TaxSplit, credit_split
+from softdukan.kit.money import paise as rupees
 from softdukan.ledger.models import LedgerEntry, LedgerTransaction
 from softdukan.platform.errors import Conflict, Invalid, NotFound
 from softdukan.platform.uow import UnitOfWork

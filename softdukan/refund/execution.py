@@ -22,8 +22,8 @@ from typing import Any
 import structlog
 from sqlalchemy import select, update
 
-from softdukan.billing.printing import rupees
 from softdukan.billing.service import billing_service
+from softdukan.kit.money import paise as rupees
 from softdukan.payments.entities import RazorpayEvent, Refund
 from softdukan.payments.errors import PaymentGatewayError, RazorpayError
 from softdukan.payments.handlers import on_razorpay

@@ -9,10 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from softdukan.auth.settings_views import Text, undo
 from softdukan.auth.views import form_errors
-from softdukan.billing.printing import rupees
 from softdukan.dashboard.context import WebContext, WebRequires
 from softdukan.dashboard.render import render
 from softdukan.kit.ids import PathId
+from softdukan.kit.money import paise as rupees
 from softdukan.platform.deps import UoW
 from softdukan.platform.errors import DomainError
 from softdukan.platform.uow import UnitOfWork

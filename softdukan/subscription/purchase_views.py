@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from softdukan.auth.settings_views import undo
-from softdukan.billing.printing import rupees
 from softdukan.dashboard.context import WebContext, WebRequires
 from softdukan.dashboard.render import render
 from softdukan.kit.ids import PathId
+from softdukan.kit.money import paise as rupees
 from softdukan.plan import service as catalogue
 from softdukan.platform.deps import UoW
 from softdukan.platform.errors import DomainError

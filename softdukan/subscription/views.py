@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from softdukan.auth.settings_views import flash_for, undo
-from softdukan.billing.printing import rupees
 from softdukan.dashboard.context import WebContext, WebRequires
 from softdukan.dashboard.render import render
+from softdukan.kit.money import paise as rupees
 from softdukan.plan import service as catalogue
 from softdukan.plan.catalog import FEATURES, LIMITS
 from softdukan.platform.deps import UoW

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from softdukan.kit.ids import MAX_ID, PathId
+from softdukan.kit.money import credits as rupees
 from softdukan.platform.deps import Requires, UoW
 from softdukan.platform.http import error_responses
 from softdukan.wallet import recharge, usage
-from softdukan.wallet.charging import rupees
 from softdukan.wallet.models import MessageCharge, Topup
 from softdukan.wallet.service import MAX_THRESHOLD, set_threshold, summary_for
 

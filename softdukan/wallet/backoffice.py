@@ -15,12 +15,12 @@ from sqlalchemy import select
 from softdukan.audit.service import audit_service
 from softdukan.backoffice.views import Staff, Text
 from softdukan.dashboard.render import render
+from softdukan.kit.money import credits as rupees
 from softdukan.plan.service import plans as catalogue
 from softdukan.platform.deps import UoW, client_ip
 from softdukan.platform.errors import DomainError, Invalid
 from softdukan.platform.uow import UnitOfWork
 from softdukan.wallet import rates
-from softdukan.wallet.charging import rupees
 from softdukan.wallet.markets import MARKETS
 from softdukan.wallet.models import CATEGORIES, Reconciliation
 

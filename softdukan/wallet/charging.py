@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from softdukan.conversation import status as st
 from softdukan.conversation.models import Message
+from softdukan.kit.money import credits as rupees
 from softdukan.kit.upsert import insert_ignore
 from softdukan.ledger import service as ledger
 from softdukan.ledger.models import LedgerAccount, LedgerHold
@@ -51,14 +52,6 @@ HOLD_TTL = timedelta(hours=72)
 SETTLE_TASK = "wallet.settle"
 DELIVERED = frozenset({st.DELIVERED, st.READ, st.PLAYED})
 FREE_TYPES = frozenset({"free_customer_service", "free_entry_point"})
-
-
-def rupees(units: int) -> str:
-    """'₹0.8631' style for per-message prices, '₹1,234.50' for sums (to the paisa when whole paise)."""
-    units = int(units)  # PostgreSQL's SUM is a Decimal
-    if units % 100 == 0:
-        return f"₹{units // 10_000:,}.{units % 10_000 // 100:02d}"
-    return f"₹{units // 10_000:,}.{units % 10_000:04d}"
 
 
 async def plan_of(uow: UnitOfWork, organization_id: int) -> str:

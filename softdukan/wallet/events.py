@@ -57,5 +57,6 @@ class WalletRecharged(Event):
     invoice_number: str
 
     def summary(self) -> str | None:
-        rupees = self.credits_units // 10_000
-        return f"₹{rupees:,} of WhatsApp credits added (invoice {self.invoice_number})."
+        from softdukan.kit.money import credits
+
+        return f"{credits(self.credits_units)} of WhatsApp credits added (invoice {self.invoice_number})."

@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy import select
 
 from softdukan.auth.subject import Subject
+from softdukan.kit.money import credits as rupees
 from softdukan.ledger import service as ledger
 from softdukan.organization.models import Membership
 from softdukan.platform.errors import Invalid
 from softdukan.platform.uow import UnitOfWork
 from softdukan.wallet import accounts
-from softdukan.wallet.charging import rupees
 from softdukan.wallet.events import WalletLow
 from softdukan.wallet.models import DEFAULT_LOW_BALANCE_UNITS, WalletSettings
 

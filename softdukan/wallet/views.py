@@ -13,17 +13,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from softdukan.auth.settings_views import Text, flash_for, undo
 from softdukan.auth.views import form_errors
-from softdukan.billing.printing import rupees as money
 from softdukan.billing.service import billing_service
 from softdukan.contact.csv_safe import safe_cell
 from softdukan.dashboard.context import WebContext, WebRequires
 from softdukan.dashboard.render import render
 from softdukan.kit.ids import MAX_ID, PathId
+from softdukan.kit.money import credits as rupees
+from softdukan.kit.money import paise as money
 from softdukan.platform.deps import UoW
 from softdukan.platform.errors import DomainError, Invalid
 from softdukan.platform.uow import UnitOfWork
 from softdukan.wallet import recharge, usage
-from softdukan.wallet.charging import rupees
 from softdukan.wallet.markets import market_name
 from softdukan.wallet.service import set_threshold, summary_for
 

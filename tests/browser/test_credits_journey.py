@@ -17,10 +17,10 @@ from playwright.async_api import Browser, Locator, Page, expect
 from sqlalchemy import func, select
 
 from softdukan.billing.models import BillingDocument
+from softdukan.kit.money import credits as rupees
 from softdukan.organization.models import Organization
 from softdukan.platform.runtime import Runtime
 from softdukan.sandbox.models import SandboxMessage
-from softdukan.wallet.charging import rupees
 from softdukan.wallet.models import CHARGED, MessageCharge, Topup
 from softdukan.wallet.rates import DEFAULT_PLAN, price_table
 from tests.browser.test_broadcast_journey import FAST_META, LIVE, approved_template, choose, upload_contacts
