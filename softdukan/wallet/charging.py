@@ -333,7 +333,8 @@ async def sweep(uow: UnitOfWork, limit: int = 500) -> int:
         if decision == "charge" and charge.decision is None and await _cbp_already_charged(uow, message):
             decision = "free"
         if decision != "wait":
-            await _decide(uow, charge, message, decision, queue=False)  # a decision made before stays
+            if charge.decision is None:  # a decision made before stays; only its settlement was missing
+                await _decide(uow, charge, message, decision, queue=False)
             decided.add(charge.organization_id)
             continue
         hold = await uow.session.get(LedgerHold, charge.hold_id)
